@@ -1,0 +1,64 @@
+// The serialised form of a session record, as the manager hands it to stores.
+// JSON text: every store can keep it, and parsing it creates own properties
+// only, so keys such as "__proto__" stay plain data.
+
+/** A session's stored record. */
+export interface SessionRecord {
+  /** When the session was created, in milliseconds since the Unix epoch. */
+  createdAt: number;
+  /** The session's values. */
+  data: Record<string, unknown>;
+  /** Flash values waiting to be read on a later request. */
+  flash: Record<string, unknown>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses a stored record; `undefined` for anything that is not one (invalid
+ * JSON, wrong shape), which the manager treats as no session.
+ */
+export function parseRecord(text: string): SessionRecord | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(parsed)) return undefined;
+  const { createdAt, data, flash } = parsed;
+  if (
+    typeof createdAt !== "number" || !Number.isFinite(createdAt) ||
+    !isPlainObject(data) || (flash !== undefined && !isPlainObject(flash))
+  ) {
+    return undefined;
+  }
+  return { createdAt, data, flash: flash ?? {} };
+}
+
+/** Serialises a record; an empty flash is left out. */
+export function serializeRecord(record: SessionRecord): string {
+  for (const _ in record.flash) return JSON.stringify(record);
+  return JSON.stringify({ createdAt: record.createdAt, data: record.data });
+}
+
+/** Sets an own property, so that "__proto__" is stored as data, not as the prototype. */
+export function setOwn(
+  target: Record<string, unknown>,
+  key: string,
+  value: unknown,
+): void {
+  Object.defineProperty(target, key, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+/** Reads an own property only: never one inherited from `Object.prototype`. */
+export function getOwn(target: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(target, key) ? target[key] : undefined;
+}

@@ -1,0 +1,606 @@
+import {
+  describeValue,
+  functionOption,
+  wholeNumberOption,
+} from "./_options.ts";
+import {
+  parseRecord,
+  serializeRecord,
+  type SessionRecord,
+  setOwn,
+} from "./_record.ts";
+import {
+  createSessionCookie,
+  type SessionCookie,
+  type SessionCookieOptions,
+} from "./cookie.ts";
+import {
+  SessionConflictError,
+  SessionStoreError,
+  type StoreOperation,
+} from "./errors.ts";
+import {
+  type BoundRecord,
+  DELETED,
+  type Session,
+  type SessionData,
+  SessionHandle,
+} from "./session.ts";
+import { hashSessionId, isSessionId } from "./session_id.ts";
+import type { SessionStore, StoreEntry } from "./store.ts";
+import { MemoryStore } from "./stores/memory.ts";
+
+/**
+ * Options of {@linkcode createSessionManager}.
+ *
+ * @example Sessions that last a working day with a 15-minute idle timeout
+ * ```ts
+ * import { createSessionManager } from "@sesame/session";
+ *
+ * const sessions = createSessionManager({
+ *   idleTimeoutSeconds: 15 * 60,
+ *   absoluteTimeoutSeconds: 8 * 60 * 60,
+ *   cookie: { name: "app" },
+ * });
+ * ```
+ */
+export interface SessionManagerOptions {
+  /**
+   * Where session records live. The default keeps them in this process: give
+   * every manager that must share sessions the same store.
+   *
+   * @default {new MemoryStore()}
+   */
+  store?: SessionStore;
+  /**
+   * The session cookie's name and attributes. The defaults are the strict
+   * ones: `HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` and the `__Host-`
+   * prefix on https.
+   *
+   * @default {{}}
+   */
+  cookie?: SessionCookieOptions;
+  /**
+   * How long a session lives without requests, in seconds. Activity moves
+   * the expiry forward (sliding). 30 minutes is the idle limit of OWASP ASVS
+   * level 2 (§3.3.2).
+   *
+   * @default {1800}
+   */
+  idleTimeoutSeconds?: number;
+  /**
+   * How long a session lives from its creation however active it is, in
+   * seconds, so that a stolen id cannot be kept alive forever. 12 hours is
+   * the limit of OWASP ASVS level 2 (§3.3.2). `regenerate()` starts a new
+   * lifetime.
+   *
+   * @default {43200}
+   */
+  absoluteTimeoutSeconds?: number;
+  /**
+   * How far the idle expiry must move before a request extends it, in
+   * seconds. Extending means a store call and a `Set-Cookie`, so a session
+   * read many times a minute is not extended on every request; the idle
+   * timeout thus takes effect between `idleTimeoutSeconds - touchIntervalSeconds`
+   * and `idleTimeoutSeconds` after the last request. `0` extends on every
+   * request.
+   *
+   * @default {idleTimeoutSeconds / 10}
+   */
+  touchIntervalSeconds?: number;
+  /**
+   * How many times a save is tried when a compare-and-set store reports that
+   * a concurrent request changed the record first. Each try re-reads the
+   * record and re-applies this request's changes.
+   *
+   * @default {10}
+   */
+  maxCommitAttempts?: number;
+  /**
+   * The clock, in milliseconds since the Unix epoch. Replace it in tests to
+   * move time without waiting.
+   *
+   * @default {Date.now}
+   */
+  now?: () => number;
+}
+
+/**
+ * A request handler that receives the request's session.
+ *
+ * @typeParam Data The shape of the session's values.
+ * @typeParam Flash The shape of its flash values.
+ */
+export type SessionRequestHandler<Data, Flash> = (
+  request: Request,
+  session: Session<Data, Flash>,
+) => Response | Promise<Response>;
+
+/**
+ * Sessions for standard `Request`s: configured once, used per request.
+ *
+ * @typeParam Data The shape of the session's values.
+ * @typeParam Flash The shape of its flash values.
+ *
+ * @example Load, change and commit by hand
+ * ```ts
+ * import { createSessionManager } from "@sesame/session";
+ *
+ * const sessions = createSessionManager<{ theme: string }>();
+ *
+ * async function handle(request: Request): Promise<Response> {
+ *   const session = await sessions.load(request);
+ *   session.set("theme", "dark");
+ *   const response = Response.json({ theme: session.get("theme") });
+ *   const setCookie = await session.commit();
+ *   if (setCookie) response.headers.append("Set-Cookie", setCookie);
+ *   return response;
+ * }
+ *
+ * await handle(new Request("http://localhost/"));
+ * ```
+ */
+export interface SessionManager<Data = SessionData, Flash = SessionData> {
+  /**
+   * Loads the session of a request: the stored session its cookie names, or
+   * a new, empty one.
+   *
+   * A cookie that is missing, malformed, duplicated, unknown to the store,
+   * expired, or that names a corrupt record never fails the request and is
+   * never adopted: the request gets a new session, whose id is created by
+   * sesame. Nothing is written until the session is committed, and nothing
+   * at all for a session that is only read.
+   *
+   * @param request The request.
+   * @returns The request's session.
+   * @throws {SessionStoreError} When the store fails.
+   */
+  load(request: Request): Promise<Session<Data, Flash>>;
+  /**
+   * Wraps a handler so that it receives the request's session and its
+   * response carries the session cookie.
+   *
+   * The session is committed after the handler returns, and the `Set-Cookie`
+   * header is appended to its response, also when that response's headers
+   * are immutable (`Response.redirect()`, a `fetch()` result): the response
+   * is then copied. When the handler throws, nothing is written.
+   *
+   * @param handler The handler.
+   * @returns A `(request) => Promise<Response>` function for `Deno.serve`,
+   * `Bun.serve`, a Worker's `fetch` and the like.
+   */
+  handler(
+    handler: SessionRequestHandler<Data, Flash>,
+  ): (request: Request) => Promise<Response>;
+}
+
+const ACTION = "Cannot create session manager";
+
+/**
+ * Creates a session manager: the one function per request that turns a
+ * standard `Request` into a session, and the session into a `Set-Cookie`.
+ *
+ * The manager keeps no state of its own between requests: every request gets
+ * its own handle, so concurrent requests never see each other's sessions.
+ * Invalid options throw here, once, never per request.
+ *
+ * @typeParam Data The shape of the session's values.
+ * @typeParam Flash The shape of its flash values.
+ * @param options The store, cookie and timeouts.
+ * @returns The session manager.
+ * @throws {TypeError} When an option has the wrong type or an invalid
+ * combination of cookie attributes is asked for.
+ * @throws {RangeError} When a number is out of range.
+ *
+ * @example A visit counter on Deno.serve
+ * ```ts ignore
+ * import { createSessionManager } from "@sesame/session";
+ *
+ * const sessions = createSessionManager<{ visits: number }>();
+ *
+ * Deno.serve(sessions.handler((_request, session) => {
+ *   const visits = (session.get("visits") ?? 0) + 1;
+ *   session.set("visits", visits);
+ *   return Response.json({ visits });
+ * }));
+ * ```
+ */
+export function createSessionManager<
+  Data = SessionData,
+  Flash = SessionData,
+>(options: SessionManagerOptions = {}): SessionManager<Data, Flash> {
+  return new Manager<Data, Flash>(options);
+}
+
+class Manager<Data, Flash> implements SessionManager<Data, Flash> {
+  #store: SessionStore;
+  #cookie: SessionCookie;
+  #idleMs: number;
+  #absoluteMs: number;
+  #touchMs: number;
+  #maxAttempts: number;
+  #now: () => number;
+  #commit = (handle: SessionHandle<Data, Flash>): Promise<void> =>
+    this.#save(handle);
+
+  constructor(options: SessionManagerOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `${ACTION}: options must be an object, received ${
+          describeValue(options)
+        }`,
+      );
+    }
+    this.#store = checkStore(options.store) ?? new MemoryStore();
+    this.#cookie = createSessionCookie(options.cookie);
+    const idle = wholeNumberOption(
+      ACTION,
+      "idleTimeoutSeconds",
+      options.idleTimeoutSeconds,
+      1800,
+      1,
+    );
+    const absolute = wholeNumberOption(
+      ACTION,
+      "absoluteTimeoutSeconds",
+      options.absoluteTimeoutSeconds,
+      Math.max(43200, idle),
+      idle,
+    );
+    this.#idleMs = idle * 1000;
+    this.#absoluteMs = absolute * 1000;
+    this.#touchMs = options.touchIntervalSeconds === undefined
+      ? this.#idleMs / 10
+      : wholeNumberOption(
+        ACTION,
+        "touchIntervalSeconds",
+        options.touchIntervalSeconds,
+        0,
+        0,
+        idle - 1,
+      ) * 1000;
+    this.#maxAttempts = wholeNumberOption(
+      ACTION,
+      "maxCommitAttempts",
+      options.maxCommitAttempts,
+      10,
+      1,
+      1000,
+    );
+    this.#now = functionOption(ACTION, "now", options.now, Date.now);
+  }
+
+  async load(request: Request): Promise<Session<Data, Flash>> {
+    const id = this.#cookie.read(request);
+    if (id === undefined) return new SessionHandle(request, this.#commit);
+    if (!isSessionId(id)) {
+      return new SessionHandle(request, this.#commit, undefined, true);
+    }
+    const key = this.#keyOf(id);
+    const found = await this.#read(key);
+    if (found === undefined) {
+      return new SessionHandle(request, this.#commit, undefined, true);
+    }
+    const [entry, record] = found;
+    return new SessionHandle(request, this.#commit, {
+      id,
+      record: {
+        key,
+        version: entry.version,
+        expiresAt: entry.expiresAt,
+        createdAt: record.createdAt,
+        value: entry.value,
+      },
+      data: record.data,
+      flash: record.flash,
+    });
+  }
+
+  handler(
+    handler: SessionRequestHandler<Data, Flash>,
+  ): (request: Request) => Promise<Response> {
+    if (typeof handler !== "function") {
+      throw new TypeError(
+        `Cannot wrap handler: handler must be a function, received ${typeof handler}`,
+      );
+    }
+    return async (request) => {
+      const session = await this.load(request);
+      const response = await handler(request, session);
+      const setCookie = await session.commit();
+      return setCookie === undefined
+        ? response
+        : withSetCookie(response, setCookie);
+    };
+  }
+
+  /** The store key of an id: the id itself only for in-process stores. */
+  #keyOf(id: string): string {
+    return this.#store.inProcess === true ? id : hashSessionId(id);
+  }
+
+  /** Reads the live, well-formed record under `key`; a corrupt one is deleted. */
+  async #read(
+    key: string,
+  ): Promise<[StoreEntry, SessionRecord] | undefined> {
+    const entry = await this.#call("get", () => this.#store.get(key));
+    if (entry === undefined) return undefined;
+    const now = this.#now();
+    if (!(entry.expiresAt > now) || typeof entry.value !== "string") {
+      return undefined;
+    }
+    const record = parseRecord(entry.value);
+    if (record === undefined) {
+      await this.#call("delete", () => this.#store.delete(key));
+      return undefined;
+    }
+    if (record.createdAt + this.#absoluteMs <= now) return undefined;
+    return [entry, record];
+  }
+
+  /** Runs a store call, turning a failure into a `SessionStoreError`. */
+  async #call<T>(
+    operation: StoreOperation,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await call();
+    } catch (cause) {
+      throw new SessionStoreError(operation, { cause });
+    }
+  }
+
+  /** The expiry a session created at `createdAt` gets from activity now. */
+  #expiryFor(createdAt: number, now: number): number {
+    return Math.min(now + this.#idleMs, createdAt + this.#absoluteMs);
+  }
+
+  /** The `Set-Cookie` value carrying the session until `expiresAt`. */
+  #cookieFor(
+    handle: SessionHandle<Data, Flash>,
+    expiresAt: number,
+    now: number,
+  ): string {
+    return this.#cookie.serialize(
+      handle.request,
+      handle.id,
+      Math.ceil((expiresAt - now) / 1000),
+    );
+  }
+
+  async #save(handle: SessionHandle<Data, Flash>): Promise<void> {
+    const retired = handle.retiredKey;
+    if (retired !== undefined) {
+      await this.#call("delete", () => this.#store.delete(retired));
+      handle.retiredKey = undefined;
+      if (handle.destroyed && handle.hadCookie) {
+        handle.setCookie = this.#cookie.serializeDeletion(handle.request);
+      }
+    }
+    const bound = handle.bound;
+    if (bound === undefined) {
+      if (handle.dirty) await this.#create(handle);
+    } else if (handle.dirty) {
+      await this.#update(handle, bound);
+    } else {
+      await this.#touch(handle, bound);
+    }
+  }
+
+  /** Writes a new record under a new id. */
+  async #create(handle: SessionHandle<Data, Flash>): Promise<void> {
+    const now = this.#now();
+    const createdAt = now;
+    const expiresAt = this.#expiryFor(createdAt, now);
+    const record: SessionRecord = {
+      createdAt,
+      data: handle.data,
+      flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+    };
+    const value = serializeRecord(record);
+    const key = this.#keyOf(handle.id);
+    const result = await this.#call(
+      "set",
+      () =>
+        this.#store.set(key, value, {
+          expiresAt,
+          ...(this.#store.compareAndSet ? { ifVersion: null } : {}),
+        }),
+    );
+    if (!result.ok) {
+      // Two 256-bit random ids never collide; a store that says they did is
+      // broken, and adopting its record would mix two sessions.
+      throw new SessionStoreError("set", {
+        cause: new Error("The store reported a record under a brand-new id"),
+      });
+    }
+    this.#settle(
+      handle,
+      { key, version: result.version, expiresAt, createdAt, value },
+      record,
+      now,
+    );
+  }
+
+  /**
+   * Applies the handle's changes to the stored record. With compare-and-set,
+   * a record changed by a concurrent request is re-read and the changes are
+   * applied to it again; without it, the record is re-read just before the
+   * write so that only the keys this request changed are overwritten.
+   */
+  async #update(
+    handle: SessionHandle<Data, Flash>,
+    bound: BoundRecord,
+  ): Promise<void> {
+    const store = this.#store;
+    let base: BoundRecord = bound;
+    let data = handle.data;
+    let flash = applyChanges({ ...handle.incomingFlash }, handle.flashChanges);
+    if (!store.compareAndSet) {
+      const latest = await this.#read(bound.key);
+      if (latest === undefined) return this.#drop(handle);
+      [base, data, flash] = this.#rebase(handle, bound.key, latest);
+    }
+    for (let attempt = 1;; attempt++) {
+      const now = this.#now();
+      const expiresAt = this.#expiryFor(base.createdAt, now);
+      const value = serializeRecord({ createdAt: base.createdAt, data, flash });
+      const result = await this.#call(
+        "set",
+        () =>
+          store.set(base.key, value, {
+            expiresAt,
+            ...(store.compareAndSet ? { ifVersion: base.version ?? null } : {}),
+          }),
+      );
+      if (result.ok) {
+        const written = { ...base, version: result.version, expiresAt, value };
+        return this.#settle(handle, written, {
+          createdAt: base.createdAt,
+          data,
+          flash,
+        }, now);
+      }
+      if (attempt >= this.#maxAttempts) {
+        throw new SessionConflictError(attempt);
+      }
+      const latest = await this.#read(bound.key);
+      if (latest === undefined) return this.#drop(handle);
+      [base, data, flash] = this.#rebase(handle, bound.key, latest);
+    }
+  }
+
+  /** Binds the handle to the record just written and owes its cookie. */
+  #settle(
+    handle: SessionHandle<Data, Flash>,
+    written: BoundRecord,
+    record: SessionRecord,
+    now: number,
+  ): void {
+    // Flash values set by this request are for later requests only.
+    for (const [key, value] of handle.flashChanges) {
+      if (value !== DELETED) delete record.flash[key];
+    }
+    handle.bound = written;
+    handle.data = record.data;
+    handle.incomingFlash = record.flash;
+    handle.rewrite = false;
+    handle.changes.clear();
+    handle.flashChanges.clear();
+    handle.setCookie = this.#cookieFor(handle, written.expiresAt, now);
+  }
+
+  /** The handle's changes applied to the latest stored record. */
+  #rebase(
+    handle: SessionHandle<Data, Flash>,
+    key: string,
+    [entry, record]: [StoreEntry, SessionRecord],
+  ): [BoundRecord, SessionData, SessionData] {
+    return [
+      {
+        key,
+        version: entry.version,
+        expiresAt: entry.expiresAt,
+        createdAt: record.createdAt,
+        value: entry.value,
+      },
+      applyChanges(record.data, handle.changes),
+      applyChanges(record.flash, handle.flashChanges),
+    ];
+  }
+
+  /**
+   * The session was destroyed or expired while this request held it: its
+   * changes are dropped and no cookie is sent, so a dead id never comes back.
+   */
+  #drop(handle: SessionHandle<Data, Flash>): void {
+    handle.bound = undefined;
+    handle.changes.clear();
+    handle.flashChanges.clear();
+  }
+
+  /** Extends the idle expiry when enough of the idle window has passed. */
+  async #touch(
+    handle: SessionHandle<Data, Flash>,
+    bound: BoundRecord,
+  ): Promise<void> {
+    const now = this.#now();
+    const expiresAt = this.#expiryFor(bound.createdAt, now);
+    if (
+      expiresAt - bound.expiresAt < this.#touchMs ||
+      expiresAt <= bound.expiresAt
+    ) {
+      return;
+    }
+    const store = this.#store;
+    let extended: boolean;
+    if (store.touch !== undefined) {
+      extended = await this.#call(
+        "touch",
+        () => store.touch!(bound.key, expiresAt),
+      );
+    } else {
+      const result = await this.#call(
+        "set",
+        () =>
+          store.set(bound.key, bound.value, {
+            expiresAt,
+            ...(store.compareAndSet
+              ? { ifVersion: bound.version ?? null }
+              : {}),
+          }),
+      );
+      extended = result.ok;
+      if (result.ok) bound.version = result.version;
+    }
+    // A record that changed or vanished meanwhile is not extended here: the
+    // request that changed it sent the cookie, and a vanished one stays dead.
+    if (!extended) return;
+    bound.expiresAt = expiresAt;
+    handle.setCookie = this.#cookieFor(handle, expiresAt, now);
+  }
+}
+
+/** Applies a change set to a record's values, in place. */
+function applyChanges(
+  target: SessionData,
+  changes: Map<string, unknown>,
+): SessionData {
+  for (const [key, value] of changes) {
+    if (value === DELETED) delete target[key];
+    else setOwn(target, key, value);
+  }
+  return target;
+}
+
+/** Checks the shape of a store given in the options. */
+function checkStore(store: unknown): SessionStore | undefined {
+  if (store === undefined) return undefined;
+  const candidate = store as Partial<SessionStore>;
+  if (
+    typeof store !== "object" || store === null ||
+    typeof candidate.get !== "function" ||
+    typeof candidate.set !== "function" ||
+    typeof candidate.delete !== "function" ||
+    typeof candidate.compareAndSet !== "boolean"
+  ) {
+    throw new TypeError(
+      `${ACTION}: store must implement SessionStore (get, set, delete and a boolean compareAndSet), received ${
+        describeValue(store)
+      }`,
+    );
+  }
+  return candidate as SessionStore;
+}
+
+/** Appends a `Set-Cookie`, copying the response when its headers are immutable. */
+function withSetCookie(response: Response, setCookie: string): Response {
+  try {
+    response.headers.append("Set-Cookie", setCookie);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    copy.headers.append("Set-Cookie", setCookie);
+    return copy;
+  }
+}

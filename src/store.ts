@@ -1,0 +1,171 @@
+/**
+ * An entry as a {@linkcode SessionStore} returns it.
+ *
+ * @example An entry as the memory store returns it
+ * ```ts
+ * import type { StoreEntry } from "@sesame/session";
+ *
+ * const entry: StoreEntry = {
+ *   value: '{"createdAt":1700000000000,"data":{"count":1}}',
+ *   expiresAt: 1700001800000,
+ *   version: "1",
+ * };
+ * ```
+ */
+export interface StoreEntry {
+  /** The serialised record, exactly as it was last written. */
+  value: string;
+  /**
+   * When the entry expires, in milliseconds since the Unix epoch: the
+   * `expiresAt` of the last `set()` or `touch()`.
+   */
+  expiresAt: number;
+  /**
+   * An opaque token that changes whenever `set()` writes the entry and stays
+   * the same across `touch()`. Required when the store's `compareAndSet` is
+   * `true`; ignored otherwise.
+   */
+  version?: string;
+}
+
+/**
+ * Options of {@linkcode SessionStore.set}.
+ *
+ * @example Create a record only if no record has the key
+ * ```ts
+ * import type { StoreSetOptions } from "@sesame/session";
+ *
+ * const options: StoreSetOptions = {
+ *   expiresAt: Date.now() + 30 * 60 * 1000,
+ *   ifVersion: null,
+ * };
+ * ```
+ */
+export interface StoreSetOptions {
+  /**
+   * When the entry expires, in milliseconds since the Unix epoch. The store
+   * must not return the entry from `get()` at or after this instant; it may
+   * free the space later.
+   */
+  expiresAt: number;
+  /**
+   * The compare-and-set precondition, given only to stores whose
+   * `compareAndSet` is `true`:
+   * - absent (`undefined`): write unconditionally;
+   * - `null`: write only if no live entry has the key;
+   * - a version: write only if the live entry has exactly this version.
+   *
+   * The check and the write must be one atomic step.
+   */
+  ifVersion?: string | null;
+}
+
+/**
+ * The result of {@linkcode SessionStore.set}.
+ *
+ * @example The results a store returns
+ * ```ts
+ * import type { StoreSetResult } from "@sesame/session";
+ *
+ * const written: StoreSetResult = { ok: true, version: "8" };
+ * const conflict: StoreSetResult = { ok: false };
+ * ```
+ */
+export type StoreSetResult =
+  /** The entry was written; `version` is its new version, when the store keeps versions. */
+  | { ok: true; version?: string }
+  /** The `ifVersion` precondition did not hold: nothing was written. */
+  | { ok: false };
+
+/**
+ * The persistence contract: a small, asynchronous key-value interface that
+ * every session store implements.
+ *
+ * Keys are opaque strings chosen by the session manager: the session id
+ * itself for stores whose `inProcess` is `true`, and otherwise a SHA-256
+ * digest of it, so that records which leave the process never reveal a usable
+ * cookie. Values are the manager's serialised records (JSON text); a store
+ * keeps them as they are and never interprets them.
+ *
+ * Every method may throw or reject; the manager wraps the failure in a
+ * `SessionStoreError`. A method must never leave a half-written entry.
+ *
+ * @example A store over a `Map`, without compare-and-set
+ * ```ts
+ * import { createSessionManager, type SessionStore } from "@sesame/session";
+ *
+ * const entries = new Map<string, { value: string; expiresAt: number }>();
+ * const store: SessionStore = {
+ *   compareAndSet: false,
+ *   get(key) {
+ *     const entry = entries.get(key);
+ *     return Promise.resolve(
+ *       entry && entry.expiresAt > Date.now() ? entry : undefined,
+ *     );
+ *   },
+ *   set(key, value, { expiresAt }) {
+ *     entries.set(key, { value, expiresAt });
+ *     return Promise.resolve({ ok: true });
+ *   },
+ *   delete(key) {
+ *     entries.delete(key);
+ *     return Promise.resolve();
+ *   },
+ * };
+ *
+ * const sessions = createSessionManager({ store });
+ * ```
+ */
+export interface SessionStore {
+  /**
+   * Whether `set()` honours `ifVersion` atomically and `get()` returns
+   * versions. The manager then saves concurrent requests of one session
+   * without losing updates; without it, concurrent saves fall back to
+   * last-write-wins per key.
+   */
+  readonly compareAndSet: boolean;
+  /**
+   * Whether records never leave this process. Only then does the manager key
+   * records by the raw session id instead of its SHA-256 digest.
+   *
+   * @default {false}
+   */
+  readonly inProcess?: boolean;
+  /**
+   * Reads the live entry under `key`.
+   *
+   * @param key The record's key.
+   * @returns The entry, or `undefined` when there is none or it has expired.
+   */
+  get(key: string): Promise<StoreEntry | undefined>;
+  /**
+   * Writes `value` under `key`, to expire at `options.expiresAt`.
+   *
+   * @param key The record's key.
+   * @param value The serialised record.
+   * @param options The expiry and, for compare-and-set stores, the precondition.
+   * @returns Whether the entry was written, and its new version.
+   */
+  set(
+    key: string,
+    value: string,
+    options: StoreSetOptions,
+  ): Promise<StoreSetResult>;
+  /**
+   * Deletes the entry under `key`; deleting a missing key is not an error.
+   *
+   * @param key The record's key.
+   */
+  delete(key: string): Promise<void>;
+  /**
+   * Moves the expiry of the live entry under `key` to `expiresAt` without
+   * rewriting its value or changing its version. Optional: stores that cannot
+   * extend an expiry alone leave it out, and the manager rewrites the stored
+   * value unchanged instead.
+   *
+   * @param key The record's key.
+   * @param expiresAt The new expiry, in milliseconds since the Unix epoch.
+   * @returns `false` when there was no live entry to extend.
+   */
+  touch?(key: string, expiresAt: number): Promise<boolean>;
+}

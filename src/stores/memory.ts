@@ -1,0 +1,182 @@
+import { functionOption, wholeNumberOption } from "../_options.ts";
+import type {
+  SessionStore,
+  StoreEntry,
+  StoreSetOptions,
+  StoreSetResult,
+} from "../store.ts";
+
+/**
+ * Options of {@linkcode MemoryStore}.
+ *
+ * @example A smaller store
+ * ```ts
+ * import { MemoryStore } from "@sesame/session";
+ *
+ * const store = new MemoryStore({ maxEntries: 1_000 });
+ * ```
+ */
+export interface MemoryStoreOptions {
+  /**
+   * How many records the store holds at most. Past it, writing a new record
+   * evicts the least recently used one, so a flood of new sessions cannot
+   * exhaust memory. A record of a few small values takes a few hundred bytes.
+   *
+   * @default {100_000}
+   */
+  maxEntries?: number;
+  /**
+   * The clock, in milliseconds since the Unix epoch. Replace it in tests to
+   * move time without waiting.
+   *
+   * @default {Date.now}
+   */
+  now?: () => number;
+}
+
+interface MemoryEntry {
+  value: string;
+  expiresAt: number;
+  version: string;
+}
+
+const ACTION = "Cannot create memory store";
+
+/**
+ * The embedded default store: records in a `Map` in this process.
+ *
+ * Every operation is O(1). Expired records are never returned and are
+ * reclaimed when next touched or when evicted; the store starts no timer, so
+ * it never keeps a process alive. It supports compare-and-set, so concurrent
+ * requests of one session lose no updates. Records live as long as the
+ * process: use a shared store (Redis, Deno KV, …) when several processes
+ * serve one site, or when sessions must survive a restart.
+ *
+ * @example Use the memory store explicitly
+ * ```ts
+ * import { createSessionManager, MemoryStore } from "@sesame/session";
+ *
+ * const sessions = createSessionManager({
+ *   store: new MemoryStore({ maxEntries: 10_000 }),
+ * });
+ * ```
+ */
+export class MemoryStore implements SessionStore {
+  /** The memory store sets only what its precondition allows. */
+  readonly compareAndSet = true;
+  /** Records never leave the process, so ids need no hashing. */
+  readonly inProcess = true;
+
+  #entries = new Map<string, MemoryEntry>();
+  #maxEntries: number;
+  #now: () => number;
+  #nextVersion = 1;
+
+  /**
+   * Creates an empty store.
+   *
+   * @param options The capacity and clock.
+   * @throws {TypeError} When an option has the wrong type.
+   * @throws {RangeError} When `maxEntries` is not a whole number of at least 1.
+   */
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#maxEntries = wholeNumberOption(
+      ACTION,
+      "maxEntries",
+      options.maxEntries,
+      100_000,
+      1,
+    );
+    this.#now = functionOption(ACTION, "now", options.now, Date.now);
+  }
+
+  /**
+   * How many records the store holds, counting expired ones it has not
+   * reclaimed yet.
+   */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Reads the live record under `key` and marks it as recently used.
+   *
+   * @param key The record's key.
+   * @returns The entry, or `undefined` when there is none or it has expired.
+   */
+  get(key: string): Promise<StoreEntry | undefined> {
+    const entry = this.#live(key);
+    if (entry === undefined) return Promise.resolve(undefined);
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return Promise.resolve({ ...entry });
+  }
+
+  /**
+   * Writes `value` under `key` if `options.ifVersion` allows it, evicting the
+   * least recently used record when the store is full.
+   *
+   * @param key The record's key.
+   * @param value The serialised record.
+   * @param options The expiry and the compare-and-set precondition.
+   * @returns Whether the record was written, and its new version.
+   */
+  set(
+    key: string,
+    value: string,
+    options: StoreSetOptions,
+  ): Promise<StoreSetResult> {
+    const current = this.#live(key);
+    const { ifVersion, expiresAt } = options;
+    if (
+      (ifVersion === null && current !== undefined) ||
+      (typeof ifVersion === "string" && current?.version !== ifVersion)
+    ) {
+      return Promise.resolve({ ok: false });
+    }
+    const version = String(this.#nextVersion++);
+    this.#entries.delete(key);
+    if (expiresAt > this.#now()) {
+      this.#entries.set(key, { value, expiresAt, version });
+      if (this.#entries.size > this.#maxEntries) {
+        this.#entries.delete(this.#entries.keys().next().value!);
+      }
+    }
+    return Promise.resolve({ ok: true, version });
+  }
+
+  /**
+   * Deletes the record under `key`, if any.
+   *
+   * @param key The record's key.
+   */
+  delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+    return Promise.resolve();
+  }
+
+  /**
+   * Moves the expiry of the live record under `key` without changing its
+   * value or version.
+   *
+   * @param key The record's key.
+   * @param expiresAt The new expiry, in milliseconds since the Unix epoch.
+   * @returns `false` when there was no live record.
+   */
+  touch(key: string, expiresAt: number): Promise<boolean> {
+    const entry = this.#live(key);
+    if (entry === undefined) return Promise.resolve(false);
+    entry.expiresAt = expiresAt;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return Promise.resolve(true);
+  }
+
+  /** The entry under `key` unless it has expired; an expired one is dropped. */
+  #live(key: string): MemoryEntry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expiresAt > this.#now()) return entry;
+    this.#entries.delete(key);
+    return undefined;
+  }
+}

@@ -1,0 +1,177 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createDemoApp } from "../examples/demo/app.ts";
+import { readDemoConfig } from "../examples/demo/config.ts";
+import { MemoryStore } from "../src/stores/memory.ts";
+import type { SessionStore } from "../src/store.ts";
+import { CookieJar } from "./_cookie_jar.ts";
+
+const ORIGIN = "http://127.0.0.1:8000";
+
+function client(app = createDemoApp()) {
+  const jar = new CookieJar();
+  return {
+    jar,
+    async send(method: string, path: string, body?: string) {
+      const response = await app(
+        jar.request(ORIGIN + path, {
+          method,
+          body,
+          headers: body === undefined
+            ? {}
+            : { "Content-Type": "application/x-www-form-urlencoded" },
+        }),
+      );
+      jar.storeFrom(response);
+      return response;
+    },
+  };
+}
+
+describe("demo app", () => {
+  test("GET /count counts per session", async () => {
+    const alice = client();
+    for (let n = 1; n <= 3; n++) {
+      assert.deepEqual(await (await alice.send("GET", "/count")).json(), {
+        count: n,
+      });
+    }
+  });
+
+  test("GET /peek never creates a session", async () => {
+    const store = new MemoryStore();
+    const visitor = client(createDemoApp({ store }));
+    const response = await visitor.send("GET", "/peek");
+    assert.deepEqual(await response.json(), { count: null, user: null });
+    assert.equal(response.headers.get("Set-Cookie"), null);
+    assert.equal(store.size, 0);
+  });
+
+  test("POST /login regenerates the id and keeps the count", async () => {
+    const visitor = client();
+    await visitor.send("GET", "/count");
+    const before = visitor.jar.get("sid");
+    const login = await visitor.send("POST", "/login", "user=ada");
+    assert.deepEqual(await login.json(), { user: "ada" });
+    assert.notEqual(visitor.jar.get("sid"), before);
+    assert.deepEqual(await (await visitor.send("GET", "/peek")).json(), {
+      count: 1,
+      user: "ada",
+    });
+  });
+
+  test("POST /login refuses a missing or empty user", async () => {
+    const visitor = client();
+    assert.equal((await visitor.send("POST", "/login", "user=")).status, 400);
+    assert.equal(
+      (await visitor.send("POST", "/login", "name=ada")).status,
+      400,
+    );
+    assert.equal(
+      (await visitor.send("POST", "/login", `user=${"x".repeat(101)}`)).status,
+      400,
+    );
+  });
+
+  test("POST /login refuses a cross-origin form post", async () => {
+    const app = createDemoApp();
+    const response = await app(
+      new Request(`${ORIGIN}/login`, {
+        method: "POST",
+        body: "user=mallory",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          Origin: "https://evil.example",
+        },
+      }),
+    );
+    assert.equal(response.status, 403);
+    assert.equal(response.headers.get("Set-Cookie"), null);
+  });
+
+  test("POST /logout destroys the session and expires the cookie", async () => {
+    const visitor = client();
+    await visitor.send("POST", "/login", "user=ada");
+    const logout = await visitor.send("POST", "/logout");
+    assert.deepEqual(await logout.json(), { user: null });
+    assert.match(logout.headers.get("Set-Cookie")!, /Max-Age=0/);
+    assert.deepEqual(await (await visitor.send("GET", "/peek")).json(), {
+      count: null,
+      user: null,
+    });
+  });
+
+  test("GET / shows the count and escapes the user name", async () => {
+    const visitor = client();
+    await visitor.send("GET", "/count");
+    await visitor.send(
+      "POST",
+      "/login",
+      "user=" + encodeURIComponent("<b>ada</b>"),
+    );
+    const page = await visitor.send("GET", "/");
+    assert.equal(page.headers.get("Content-Type"), "text/html; charset=utf-8");
+    const html = await page.text();
+    assert.match(html, /<output id="count">1<\/output>/);
+    assert.match(html, /&lt;b&gt;ada&lt;\/b&gt;/);
+    assert.doesNotMatch(html, /<b>ada<\/b>/);
+  });
+
+  test("any other route answers 404", async () => {
+    const visitor = client();
+    for (
+      const [method, path] of [["GET", "/nope"], ["POST", "/count"], [
+        "GET",
+        "/login",
+      ]]
+    ) {
+      assert.equal((await visitor.send(method, path)).status, 404);
+    }
+  });
+
+  test("a failing store answers 503", async () => {
+    const store: SessionStore = {
+      compareAndSet: false,
+      get: () => Promise.reject(new Error("down")),
+      set: () => Promise.reject(new Error("down")),
+      delete: () => Promise.reject(new Error("down")),
+    };
+    const visitor = client(createDemoApp({ store }));
+    const response = await visitor.send("GET", "/count");
+    assert.equal(response.status, 503);
+    assert.deepEqual(await response.json(), {
+      error: "session store unavailable",
+    });
+  });
+});
+
+describe("demo configuration", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+
+  test("defaults to port 8000 and the memory store", () => {
+    const config = readDemoConfig(env({}));
+    assert.equal(config.port, 8000);
+    assert.ok(config.sessions.store instanceof MemoryStore);
+    assert.equal(config.sessions.idleTimeoutSeconds, undefined);
+  });
+
+  test("SESSION_TTL sets the idle timeout", () => {
+    const config = readDemoConfig(env({ SESSION_TTL: "2", PORT: "9000" }));
+    assert.equal(config.port, 9000);
+    assert.equal(config.sessions.idleTimeoutSeconds, 2);
+  });
+
+  test("rejects unknown stores and bad numbers with a clear message", () => {
+    assert.throws(() => readDemoConfig(env({ SESSION_STORE: "mongo" })), {
+      message: 'SESSION_STORE must be "memory", received "mongo"',
+    });
+    assert.throws(
+      () => readDemoConfig(env({ SESSION_TTL: "-5" })),
+      /SESSION_TTL must be a whole number/,
+    );
+    assert.throws(
+      () => readDemoConfig(env({ PORT: "http" })),
+      /PORT must be a whole number/,
+    );
+  });
+});

@@ -1,0 +1,669 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  createSessionManager,
+  type SessionManagerOptions,
+} from "../src/manager.ts";
+import { SessionStoreError } from "../src/errors.ts";
+import { MemoryStore } from "../src/stores/memory.ts";
+import { isSessionId } from "../src/session_id.ts";
+import type { SessionStore, StoreSetOptions } from "../src/store.ts";
+import { CookieJar } from "./_cookie_jar.ts";
+import { FakeClock } from "./_fake_clock.ts";
+
+const URL = "http://app.test/";
+
+/** A memory store that records the calls made to it. */
+class RecordingStore implements SessionStore {
+  readonly compareAndSet = true;
+  readonly inProcess: boolean;
+  calls: string[] = [];
+  keys: string[] = [];
+  #inner: MemoryStore;
+
+  constructor(options: { now: () => number }, hashed = false) {
+    this.#inner = new MemoryStore(options);
+    this.inProcess = !hashed;
+  }
+
+  get size(): number {
+    return this.#inner.size;
+  }
+
+  #record(call: string, key: string) {
+    this.calls.push(call);
+    this.keys.push(key);
+  }
+
+  get(key: string) {
+    this.#record("get", key);
+    return this.#inner.get(key);
+  }
+
+  set(key: string, value: string, options: StoreSetOptions) {
+    this.#record("set", key);
+    return this.#inner.set(key, value, options);
+  }
+
+  delete(key: string) {
+    this.#record("delete", key);
+    return this.#inner.delete(key);
+  }
+
+  touch(key: string, expiresAt: number) {
+    this.#record("touch", key);
+    return this.#inner.touch(key, expiresAt);
+  }
+}
+
+type Data = { count: number; user: string; cart: string[] };
+
+function setup(options: SessionManagerOptions = {}, hashed = false) {
+  const clock = new FakeClock();
+  const store = new RecordingStore({ now: clock.now }, hashed);
+  const sessions = createSessionManager<Data, { notice: string }>({
+    store,
+    now: clock.now,
+    ...options,
+  });
+  const jar = new CookieJar();
+  /** Runs one request through the manager, carrying cookies in the jar. */
+  async function visit(
+    run: (
+      session: Awaited<ReturnType<typeof sessions.load>>,
+    ) => unknown = () => {},
+  ) {
+    const session = await sessions.load(jar.request(URL));
+    await run(session);
+    const setCookie = await session.commit();
+    jar.store(setCookie);
+    return { session, setCookie };
+  }
+  return { clock, store, sessions, jar, visit };
+}
+
+describe("createSessionManager() load and commit", () => {
+  test("a request without a cookie gets a new, empty session", async () => {
+    const { visit } = setup();
+    const { session, setCookie } = await visit((s) => {
+      assert.equal(s.isNew, true);
+      assert.equal(s.get("count"), undefined);
+      assert.equal(s.has("count"), false);
+    });
+    assert.equal(setCookie, undefined);
+    assert.equal(session.destroyed, false);
+  });
+
+  test("reading a new session writes nothing and sends no cookie", async () => {
+    const { visit, store } = setup();
+    for (let i = 0; i < 100; i++) {
+      const { setCookie } = await visit((s) => {
+        s.get("count");
+        void s.id;
+      });
+      assert.equal(setCookie, undefined);
+    }
+    assert.deepEqual(store.calls, []);
+    assert.equal(store.size, 0);
+  });
+
+  test("a written session sends a strict cookie carrying a fresh id", async () => {
+    const { visit } = setup();
+    const { session, setCookie } = await visit((s) => s.set("count", 1));
+    assert.equal(
+      setCookie,
+      `sid=${session.id}; Max-Age=1800; Path=/; HttpOnly; SameSite=Lax`,
+    );
+    assert.ok(isSessionId(session.id));
+  });
+
+  test("a returning request sees the values and the same id", async () => {
+    const { visit } = setup();
+    const first = await visit((s) => s.set("count", 1));
+    const second = await visit((s) => {
+      assert.equal(s.isNew, false);
+      assert.equal(s.get("count"), 1);
+      s.set("count", s.get("count")! + 1);
+    });
+    assert.equal(second.session.id, first.session.id);
+    const third = await visit((s) => assert.equal(s.get("count"), 2));
+    assert.equal(third.setCookie, undefined);
+  });
+
+  test("an untouched returning session makes one store read and no write", async () => {
+    const { visit, store } = setup();
+    await visit((s) => s.set("count", 1));
+    store.calls = [];
+    const { setCookie } = await visit((s) => s.get("count"));
+    assert.equal(setCookie, undefined);
+    assert.deepEqual(store.calls, ["get"]);
+  });
+
+  test("delete() removes a value for later requests", async () => {
+    const { visit } = setup();
+    await visit((s) => {
+      s.set("count", 1);
+      s.set("user", "ada");
+    });
+    await visit((s) => {
+      s.delete("user");
+      assert.equal(s.has("user"), false);
+    });
+    await visit((s) => {
+      assert.equal(s.get("user"), undefined);
+      assert.equal(s.get("count"), 1);
+    });
+  });
+
+  test("setting undefined deletes the value", async () => {
+    const { visit } = setup();
+    await visit((s) => s.set("user", "ada"));
+    await visit((s) => s.set("user", undefined));
+    await visit((s) => assert.equal(s.has("user"), false));
+  });
+
+  test("set() refuses values that JSON cannot keep", async () => {
+    const { visit } = setup();
+    await visit((s) => {
+      assert.throws(
+        () => s.set("count", (() => 1) as unknown as number),
+        {
+          name: "TypeError",
+          message:
+            'Cannot set session value "count": values must be JSON-compatible, received a function',
+        },
+      );
+      assert.throws(() => s.set("count", 1n as unknown as number), TypeError);
+    });
+  });
+
+  test("commit() twice writes once and keeps returning the cookie owed", async () => {
+    const { sessions, store, jar } = setup();
+    const session = await sessions.load(jar.request(URL));
+    session.set("count", 1);
+    const first = await session.commit();
+    const second = await session.commit();
+    assert.equal(second, first);
+    assert.deepEqual(store.calls, ["set"]);
+  });
+
+  test("values keyed __proto__ and constructor stay plain data", async () => {
+    const { sessions, jar } = setup();
+    const loose = createSessionManager({ store: new MemoryStore() });
+    const session = await loose.load(jar.request(URL));
+    assert.equal(session.get("constructor"), undefined);
+    assert.equal(session.get("toString"), undefined);
+    assert.equal(session.has("__proto__"), false);
+    session.set("__proto__", { polluted: true });
+    session.set("constructor", "plain");
+    jar.store(await session.commit());
+    const again = await loose.load(jar.request(URL));
+    assert.deepEqual(again.get("__proto__"), { polluted: true });
+    assert.equal(again.get("constructor"), "plain");
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(
+      Object.getPrototypeOf(again.get("__proto__")),
+      Object.prototype,
+    );
+    void sessions;
+  });
+});
+
+describe("createSessionManager() strict mode", () => {
+  test("an id the store does not know is not adopted", async () => {
+    const { sessions, store } = setup();
+    const planted = "A".repeat(43);
+    const session = await sessions.load(
+      new Request(URL, { headers: { Cookie: `sid=${planted}` } }),
+    );
+    assert.equal(session.isNew, true);
+    session.set("count", 1);
+    const setCookie = await session.commit();
+    assert.notEqual(session.id, planted);
+    assert.ok(!setCookie!.includes(planted));
+    assert.equal(await store.get(planted), undefined);
+  });
+
+  const malformed = [
+    "",
+    "short",
+    "A".repeat(42),
+    "A".repeat(44),
+    "A".repeat(42) + "B",
+    "A".repeat(42) + "=",
+    "+".repeat(43),
+    '"' + "A".repeat(43) + '"',
+    "%41".repeat(15),
+    "x".repeat(16_000),
+  ];
+  for (const value of malformed) {
+    test(`a malformed id (${JSON.stringify(value.slice(0, 20))}…, ${value.length} chars) gives a new session without a store read`, async () => {
+      const { sessions, store } = setup();
+      const session = await sessions.load(
+        new Request(URL, { headers: { Cookie: `sid=${value}` } }),
+      );
+      assert.equal(session.isNew, true);
+      assert.deepEqual(store.calls, []);
+    });
+  }
+
+  test("the session cookie sent twice is treated as no session", async () => {
+    const { visit, sessions, jar } = setup();
+    const { session } = await visit((s) => s.set("count", 1));
+    const both = await sessions.load(
+      new Request(URL, {
+        headers: { Cookie: `sid=${jar.get("sid")}; sid=${"A".repeat(43)}` },
+      }),
+    );
+    assert.equal(both.isNew, true);
+    assert.notEqual(both.id, session.id);
+  });
+
+  test("a corrupt record is treated as no session and deleted", async () => {
+    const { visit, store } = setup();
+    const { session } = await visit((s) => s.set("count", 1));
+    for (
+      const corrupt of [
+        "{not json",
+        "[]",
+        '{"createdAt":"x","data":{}}',
+        '{"createdAt":1}',
+        "null",
+      ]
+    ) {
+      await store.set(session.id, corrupt, { expiresAt: Date.now() + 1e9 });
+      const { session: next } = await visit((s) => assert.equal(s.isNew, true));
+      assert.notEqual(next.id, session.id);
+      assert.equal(await store.get(session.id), undefined);
+    }
+  });
+});
+
+describe("createSessionManager() expiry", () => {
+  test("a session idle past idleTimeoutSeconds is gone", async () => {
+    const { visit, clock } = setup({ idleTimeoutSeconds: 60 });
+    const { session } = await visit((s) => s.set("count", 1));
+    clock.advanceSeconds(60);
+    const { session: next } = await visit((s) => {
+      assert.equal(s.isNew, true);
+      assert.equal(s.get("count"), undefined);
+    });
+    assert.notEqual(next.id, session.id);
+  });
+
+  test("activity slides the idle expiry forward", async () => {
+    const { visit, clock } = setup({ idleTimeoutSeconds: 60 });
+    await visit((s) => s.set("count", 1));
+    for (let i = 0; i < 10; i++) {
+      clock.advanceSeconds(45);
+      await visit((s) => assert.equal(s.get("count"), 1));
+    }
+  });
+
+  test("the expiry is extended without rewriting the data, once per touch interval", async () => {
+    const { visit, clock, store } = setup({ idleTimeoutSeconds: 100 });
+    await visit((s) => s.set("count", 1));
+    store.calls = [];
+    clock.advanceSeconds(5);
+    const early = await visit((s) => s.get("count"));
+    assert.equal(early.setCookie, undefined);
+    assert.deepEqual(store.calls, ["get"]);
+    clock.advanceSeconds(6);
+    const due = await visit((s) => s.get("count"));
+    assert.deepEqual(store.calls, ["get", "get", "touch"]);
+    assert.match(due.setCookie!, /; Max-Age=100;/);
+  });
+
+  test("touchIntervalSeconds 0 extends on every request", async () => {
+    const { visit, clock } = setup({
+      idleTimeoutSeconds: 100,
+      touchIntervalSeconds: 0,
+    });
+    await visit((s) => s.set("count", 1));
+    clock.advanceSeconds(1);
+    const { setCookie } = await visit();
+    assert.match(setCookie!, /; Max-Age=100;/);
+  });
+
+  test("a store without touch() gets the stored text rewritten unchanged", async () => {
+    const clock = new FakeClock();
+    const inner = new MemoryStore({ now: clock.now });
+    const sets: string[] = [];
+    const store: SessionStore = {
+      compareAndSet: true,
+      inProcess: true,
+      get: (key) => inner.get(key),
+      set: (key, value, options) => {
+        sets.push(value);
+        return inner.set(key, value, options);
+      },
+      delete: (key) => inner.delete(key),
+    };
+    const sessions = createSessionManager({
+      store,
+      now: clock.now,
+      idleTimeoutSeconds: 100,
+    });
+    const jar = new CookieJar();
+    const first = await sessions.load(jar.request(URL));
+    first.set("count", 1);
+    jar.store(await first.commit());
+    clock.advanceSeconds(50);
+    const second = await sessions.load(jar.request(URL));
+    assert.match((await second.commit())!, /Max-Age=100;/);
+    assert.equal(sets.length, 2);
+    assert.equal(sets[1], sets[0]);
+  });
+
+  test("the absolute timeout ends an active session", async () => {
+    const { visit, clock } = setup({
+      idleTimeoutSeconds: 600,
+      absoluteTimeoutSeconds: 1000,
+    });
+    const { session } = await visit((s) => s.set("count", 1));
+    for (let i = 0; i < 3; i++) {
+      clock.advanceSeconds(300);
+      await visit((s) => assert.equal(s.get("count"), 1));
+    }
+    clock.advanceSeconds(101);
+    const { session: next } = await visit((s) => assert.equal(s.isNew, true));
+    assert.notEqual(next.id, session.id);
+  });
+
+  test("the cookie's Max-Age never outlives the absolute timeout", async () => {
+    const { visit, clock } = setup({
+      idleTimeoutSeconds: 600,
+      absoluteTimeoutSeconds: 1000,
+    });
+    await visit((s) => s.set("count", 1));
+    clock.advanceSeconds(300);
+    await visit();
+    clock.advanceSeconds(400);
+    const { setCookie } = await visit((s) => s.set("count", 2));
+    assert.match(setCookie!, /; Max-Age=300;/);
+  });
+
+  test("a browser-session cookie carries no Max-Age", async () => {
+    const { visit } = setup({ cookie: { persistent: false } });
+    const { setCookie } = await visit((s) => s.set("count", 1));
+    assert.doesNotMatch(setCookie!, /Max-Age/);
+  });
+});
+
+describe("createSessionManager() regenerate and destroy", () => {
+  test("regenerate() moves the values to a new id and kills the old one", async () => {
+    const { visit, sessions, jar, store } = setup();
+    const { session: first } = await visit((s) => s.set("count", 3));
+    const oldCookie = jar.header()!;
+    const { session: rotated, setCookie } = await visit((s) => {
+      s.regenerate();
+      s.set("user", "ada");
+    });
+    assert.notEqual(rotated.id, first.id);
+    assert.ok(setCookie!.startsWith(`sid=${rotated.id};`));
+    assert.equal(await store.get(first.id), undefined);
+    await visit((s) => {
+      assert.equal(s.get("count"), 3);
+      assert.equal(s.get("user"), "ada");
+      assert.equal(s.isNew, false);
+    });
+    const replay = await sessions.load(
+      new Request(URL, { headers: { Cookie: oldCookie } }),
+    );
+    assert.equal(replay.isNew, true);
+    assert.equal(replay.get("count"), undefined);
+  });
+
+  test("regenerate() without other changes still writes the new id", async () => {
+    const { visit } = setup();
+    await visit((s) => s.set("count", 1));
+    const { setCookie, session } = await visit((s) => s.regenerate());
+    assert.ok(setCookie!.startsWith(`sid=${session.id};`));
+    await visit((s) => assert.equal(s.get("count"), 1));
+  });
+
+  test("regenerate() keeps flash values not yet read", async () => {
+    const { visit } = setup();
+    await visit((s) => s.flash("notice", "saved"));
+    await visit((s) => s.regenerate());
+    await visit((s) => assert.equal(s.takeFlash("notice"), "saved"));
+  });
+
+  test("destroy() deletes the record and expires the cookie at once", async () => {
+    const { visit, sessions, jar, store } = setup();
+    const { session: first } = await visit((s) => s.set("count", 1));
+    const oldCookie = jar.header()!;
+    const { session, setCookie } = await visit((s) => s.destroy());
+    assert.equal(session.destroyed, true);
+    assert.equal(session.isNew, true);
+    assert.equal(setCookie, "sid=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
+    assert.equal(await store.get(first.id), undefined);
+    assert.equal(jar.header(), undefined);
+    const replay = await sessions.load(
+      new Request(URL, { headers: { Cookie: oldCookie } }),
+    );
+    assert.equal(replay.isNew, true);
+  });
+
+  test("values set after destroy() start a new session with a new id", async () => {
+    const { visit } = setup();
+    const { session: first } = await visit((s) => s.set("user", "ada"));
+    const { session, setCookie } = await visit((s) => {
+      s.destroy();
+      s.flash("notice", "signed out");
+    });
+    assert.notEqual(session.id, first.id);
+    assert.ok(setCookie!.startsWith(`sid=${session.id};`));
+    await visit((s) => {
+      assert.equal(s.get("user"), undefined);
+      assert.equal(s.takeFlash("notice"), "signed out");
+    });
+  });
+
+  test("destroy() of a session that was never stored sends nothing", async () => {
+    const { visit, store } = setup();
+    const { setCookie } = await visit((s) => s.destroy());
+    assert.equal(setCookie, undefined);
+    assert.deepEqual(store.calls, []);
+  });
+});
+
+describe("createSessionManager() flash values", () => {
+  test("a flash value is readable exactly once, on a later request", async () => {
+    const { visit } = setup();
+    await visit((s) => {
+      s.flash("notice", "saved");
+      assert.equal(s.takeFlash("notice"), undefined);
+    });
+    await visit((s) => {
+      assert.equal(s.takeFlash("notice"), "saved");
+      assert.equal(s.takeFlash("notice"), undefined);
+    });
+    await visit((s) => assert.equal(s.takeFlash("notice"), undefined));
+  });
+
+  test("a flash value not read stays for a later request", async () => {
+    const { visit } = setup();
+    await visit((s) => s.flash("notice", "saved"));
+    await visit((s) => s.set("count", 1));
+    await visit((s) => assert.equal(s.takeFlash("notice"), "saved"));
+  });
+
+  test("a flash value set while reading one is kept for the next request", async () => {
+    const { visit } = setup();
+    await visit((s) => s.flash("notice", "first"));
+    await visit((s) => {
+      assert.equal(s.takeFlash("notice"), "first");
+      s.flash("notice", "second");
+    });
+    await visit((s) => assert.equal(s.takeFlash("notice"), "second"));
+  });
+});
+
+describe("createSessionManager() stores", () => {
+  test("a store whose records leave the process never sees the raw id", async () => {
+    const { visit, store } = setup({}, true);
+    const { session } = await visit((s) => s.set("count", 1));
+    await visit((s) => assert.equal(s.get("count"), 1));
+    assert.ok(store.keys.length > 0);
+    for (const key of store.keys) {
+      assert.notEqual(key, session.id);
+      assert.ok(!key.includes(session.id));
+      assert.equal(key.length, 43);
+    }
+  });
+
+  test("a failing read surfaces as SessionStoreError with its cause", async () => {
+    const cause = new Error("connection refused");
+    const store: SessionStore = {
+      compareAndSet: false,
+      get: () => Promise.reject(cause),
+      set: () => Promise.reject(cause),
+      delete: () => Promise.reject(cause),
+    };
+    const sessions = createSessionManager({ store });
+    const request = new Request(URL, {
+      headers: { Cookie: `sid=${"A".repeat(43)}` },
+    });
+    await assert.rejects(sessions.load(request), (error) => {
+      assert.ok(error instanceof SessionStoreError);
+      assert.equal(error.operation, "get");
+      assert.equal(error.cause, cause);
+      assert.equal(
+        error.message,
+        "Cannot get session record: the store failed",
+      );
+      return true;
+    });
+  });
+
+  test("a failing write produces no cookie and leaves the old record", async () => {
+    const clock = new FakeClock();
+    const inner = new MemoryStore({ now: clock.now });
+    let failing = false;
+    const store: SessionStore = {
+      compareAndSet: true,
+      inProcess: true,
+      get: (key) => inner.get(key),
+      set: (key, value, options) =>
+        failing
+          ? Promise.reject(new Error("down"))
+          : inner.set(key, value, options),
+      delete: (key) => inner.delete(key),
+    };
+    const sessions = createSessionManager<{ count: number }>({
+      store,
+      now: clock.now,
+    });
+    const jar = new CookieJar();
+    const first = await sessions.load(jar.request(URL));
+    first.set("count", 1);
+    jar.store(await first.commit());
+    failing = true;
+    const second = await sessions.load(jar.request(URL));
+    second.set("count", 2);
+    await assert.rejects(second.commit(), SessionStoreError);
+    failing = false;
+    const fresh = await sessions.load(new Request(URL));
+    fresh.set("count", 5);
+    failing = true;
+    await assert.rejects(fresh.commit(), { name: "SessionStoreError" });
+    failing = false;
+    assert.equal((await fresh.commit())?.startsWith("sid="), true);
+    const third = await sessions.load(jar.request(URL));
+    assert.equal(third.get("count"), 1);
+  });
+
+  test("a store without compare-and-set keeps the keys other requests changed", async () => {
+    const clock = new FakeClock();
+    const inner = new MemoryStore({ now: clock.now });
+    const store: SessionStore = {
+      compareAndSet: false,
+      get: (key) => inner.get(key),
+      set: (key, value, { expiresAt }) => inner.set(key, value, { expiresAt }),
+      delete: (key) => inner.delete(key),
+    };
+    const sessions = createSessionManager<Data>({ store, now: clock.now });
+    const jar = new CookieJar();
+    const first = await sessions.load(jar.request(URL));
+    first.set("count", 1);
+    jar.store(await first.commit());
+    const a = await sessions.load(jar.request(URL));
+    const b = await sessions.load(jar.request(URL));
+    a.set("user", "ada");
+    b.set("cart", ["tea"]);
+    await a.commit();
+    await b.commit();
+    const after = await sessions.load(jar.request(URL));
+    assert.equal(after.get("user"), "ada");
+    assert.deepEqual(after.get("cart"), ["tea"]);
+  });
+
+  test("concurrent requests changing different keys both survive", async () => {
+    const { visit, sessions, jar } = setup();
+    await visit((s) => s.set("count", 1));
+    const a = await sessions.load(jar.request(URL));
+    const b = await sessions.load(jar.request(URL));
+    a.set("user", "ada");
+    b.set("cart", ["tea"]);
+    b.delete("count");
+    await Promise.all([a.commit(), b.commit()]);
+    await visit((s) => {
+      assert.equal(s.get("user"), "ada");
+      assert.deepEqual(s.get("cart"), ["tea"]);
+      assert.equal(s.has("count"), false);
+    });
+  });
+});
+
+describe("createSessionManager() configuration", () => {
+  const cases: [SessionManagerOptions, string, string][] = [
+    [
+      { idleTimeoutSeconds: 0 },
+      "RangeError",
+      "Cannot create session manager: idleTimeoutSeconds must be a whole number from 1 to 9007199254740991, received 0",
+    ],
+    [
+      { idleTimeoutSeconds: "60" as unknown as number },
+      "TypeError",
+      'Cannot create session manager: idleTimeoutSeconds must be a number, received "60"',
+    ],
+    [
+      { idleTimeoutSeconds: 600, absoluteTimeoutSeconds: 60 },
+      "RangeError",
+      "Cannot create session manager: absoluteTimeoutSeconds must be a whole number from 600 to 9007199254740991, received 60",
+    ],
+    [
+      { idleTimeoutSeconds: 60, touchIntervalSeconds: 60 },
+      "RangeError",
+      "Cannot create session manager: touchIntervalSeconds must be a whole number from 0 to 59, received 60",
+    ],
+    [
+      { store: {} as SessionStore },
+      "TypeError",
+      "Cannot create session manager: store must implement SessionStore (get, set, delete and a boolean compareAndSet), received an object",
+    ],
+    [
+      { now: 5 as unknown as () => number },
+      "TypeError",
+      "Cannot create session manager: now must be a function, received 5",
+    ],
+  ];
+  for (const [options, name, message] of cases) {
+    test(`rejects ${JSON.stringify(options)} with a ${name}`, () => {
+      assert.throws(() => createSessionManager(options), { name, message });
+    });
+  }
+
+  test("does not change the options object", () => {
+    const options = Object.freeze({
+      idleTimeoutSeconds: 60,
+      cookie: Object.freeze({ name: "app" }),
+    });
+    createSessionManager(options);
+    assert.deepEqual(options, {
+      idleTimeoutSeconds: 60,
+      cookie: { name: "app" },
+    });
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryStore } from "../src/stores/memory.ts";
+import { FakeClock } from "./_fake_clock.ts";
+import { storeConformance } from "./_store_conformance.ts";
+
+let clock = new FakeClock();
+storeConformance("MemoryStore", {
+  create() {
+    clock = new FakeClock();
+    return new MemoryStore({ now: clock.now });
+  },
+  now: () => clock.now(),
+  advanceSeconds(seconds) {
+    clock.advanceSeconds(seconds);
+    return Promise.resolve();
+  },
+});
+
+describe("MemoryStore", () => {
+  test("evicts the least recently used record past maxEntries", async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ maxEntries: 3, now: clock.now });
+    const expiresAt = clock.now() + 60_000;
+    for (const key of ["a", "b", "c"]) await store.set(key, key, { expiresAt });
+    await store.get("a");
+    await store.set("d", "d", { expiresAt });
+    assert.equal(store.size, 3);
+    assert.equal(await store.get("b"), undefined);
+    assert.equal((await store.get("a"))?.value, "a");
+    assert.equal((await store.get("d"))?.value, "d");
+  });
+
+  test("stays at its cap under a flood of new records", async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ maxEntries: 100, now: clock.now });
+    const expiresAt = clock.now() + 60_000;
+    for (let i = 0; i < 10_000; i++) {
+      await store.set(`k${i}`, "v", { expiresAt });
+    }
+    assert.equal(store.size, 100);
+    assert.equal((await store.get("k9999"))?.value, "v");
+    assert.equal(await store.get("k0"), undefined);
+  });
+
+  test("reclaims an expired record when it is read", async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ now: clock.now });
+    await store.set("k", "v", { expiresAt: clock.now() + 1000 });
+    clock.advanceSeconds(1);
+    assert.equal(await store.get("k"), undefined);
+    assert.equal(store.size, 0);
+  });
+
+  test("does not keep a record written already expired", async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ now: clock.now });
+    const result = await store.set("k", "v", { expiresAt: clock.now() });
+    assert.equal(result.ok, true);
+    assert.equal(store.size, 0);
+  });
+
+  test("returns copies, so a caller cannot change a stored entry", async () => {
+    const store = new MemoryStore();
+    await store.set("k", "v", { expiresAt: Date.now() + 60_000 });
+    const entry = await store.get("k");
+    entry!.value = "changed";
+    assert.equal((await store.get("k"))?.value, "v");
+  });
+
+  test("rejects a maxEntries that is not a whole number of at least 1", () => {
+    assert.throws(() => new MemoryStore({ maxEntries: 0 }), {
+      name: "RangeError",
+      message:
+        "Cannot create memory store: maxEntries must be a whole number from 1 to 9007199254740991, received 0",
+    });
+    assert.throws(
+      () => new MemoryStore({ maxEntries: "10" as unknown as number }),
+      {
+        name: "TypeError",
+        message:
+          'Cannot create memory store: maxEntries must be a number, received "10"',
+      },
+    );
+  });
+});
