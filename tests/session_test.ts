@@ -1,0 +1,121 @@
+// The session handle alone: state and change tracking, no store, no I/O.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { DELETED, SessionHandle } from "../src/session.ts";
+import { isSessionId } from "../src/session_id.ts";
+
+type Data = { count: number; user: string };
+type Flash = { notice: string };
+
+function handle(
+  stored?: { data?: Record<string, unknown>; flash?: Record<string, unknown> },
+) {
+  const commits: SessionHandle<Data, Flash>[] = [];
+  const session = new SessionHandle<Data, Flash>(
+    new Request("http://app.test/"),
+    (h) => {
+      commits.push(h);
+      return Promise.resolve();
+    },
+    stored && {
+      id: "A".repeat(43),
+      record: { key: "k", version: "1", expiresAt: 0, createdAt: 0, value: "" },
+      data: stored.data ?? {},
+      flash: stored.flash ?? {},
+    },
+  );
+  return { session, commits };
+}
+
+describe("SessionHandle", () => {
+  test("a new handle has no values, no changes and a lazy id", () => {
+    const { session } = handle();
+    assert.equal(session.isNew, true);
+    assert.equal(session.currentId, undefined);
+    assert.equal(session.dirty, false);
+    assert.ok(isSessionId(session.id));
+    assert.equal(session.id, session.id);
+    assert.equal(session.dirty, false, "reading the id is not a change");
+  });
+
+  test("set() and delete() record changes and update what get() sees", () => {
+    const { session } = handle({ data: { count: 1, user: "ada" } });
+    assert.equal(session.isNew, false);
+    session.set("count", 2);
+    session.delete("user");
+    assert.equal(session.get("count"), 2);
+    assert.equal(session.has("user"), false);
+    assert.deepEqual([...session.changes], [["count", 2], ["user", DELETED]]);
+  });
+
+  test("flash() is not visible to takeFlash() in the same request", () => {
+    const { session } = handle();
+    session.flash("notice", "saved");
+    assert.equal(session.takeFlash("notice"), undefined);
+    assert.deepEqual([...session.flashChanges], [["notice", "saved"]]);
+  });
+
+  test("takeFlash() returns a stored flash value once and records its removal", () => {
+    const { session } = handle({ flash: { notice: "hello" } });
+    assert.equal(session.takeFlash("notice"), "hello");
+    assert.equal(session.takeFlash("notice"), undefined);
+    assert.deepEqual([...session.flashChanges], [["notice", DELETED]]);
+  });
+
+  test("regenerate() keeps the values and retires the stored record", () => {
+    const { session } = handle({ data: { count: 3 } });
+    const before = session.id;
+    session.regenerate();
+    assert.notEqual(session.id, before);
+    assert.equal(session.get("count"), 3);
+    assert.equal(session.retiredKey, "k");
+    assert.equal(session.isNew, false);
+    assert.equal(session.dirty, true);
+  });
+
+  test("destroy() clears everything and makes the handle a new session", () => {
+    const { session } = handle({ data: { count: 3 }, flash: { notice: "x" } });
+    const before = session.id;
+    session.set("user", "ada");
+    session.destroy();
+    assert.equal(session.destroyed, true);
+    assert.equal(session.isNew, true);
+    assert.equal(session.get("count"), undefined);
+    assert.equal(session.takeFlash("notice"), undefined);
+    assert.equal(session.dirty, false);
+    assert.equal(session.retiredKey, "k");
+    assert.notEqual(session.id, before);
+  });
+
+  test("commit() runs the manager's commit and returns the cookie it owes", async () => {
+    const { session, commits } = handle();
+    session.setCookie = "sid=x";
+    assert.equal(await session.commit(), "sid=x");
+    assert.deepEqual(commits, [session]);
+  });
+
+  test("overlapping commit() calls run one after another", async () => {
+    const order: string[] = [];
+    const session = new SessionHandle(
+      new Request("http://app.test/"),
+      async () => {
+        order.push("start");
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        order.push("end");
+      },
+    );
+    await Promise.all([session.commit(), session.commit()]);
+    assert.deepEqual(order, ["start", "end", "start", "end"]);
+  });
+
+  test("a failed commit() does not block the next one", async () => {
+    let fail = true;
+    const session = new SessionHandle(new Request("http://app.test/"), () => {
+      if (fail) return Promise.reject(new Error("down"));
+      return Promise.resolve();
+    });
+    await assert.rejects(session.commit(), { message: "down" });
+    fail = false;
+    assert.equal(await session.commit(), undefined);
+  });
+});
