@@ -17,10 +17,25 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Parses a stored record; `undefined` for anything that is not one (invalid
- * JSON, wrong shape), which the manager treats as no session.
+ * What a regenerated session's old key holds for a short while: it tells a
+ * request still carrying the old cookie that the session moved on, without
+ * saying where.
  */
-export function parseRecord(text: string): SessionRecord | undefined {
+export const ROTATED: unique symbol = Symbol("rotated");
+
+/** Serialises the marker left under a regenerated session's old key. */
+export function serializeRotated(now: number): string {
+  return `{"rotatedAt":${now}}`;
+}
+
+/**
+ * Parses a stored record: the record, `ROTATED` for the marker of a
+ * regenerated session, or `undefined` for anything else (invalid JSON, wrong
+ * shape), which the manager treats as no session.
+ */
+export function parseRecord(
+  text: string,
+): SessionRecord | typeof ROTATED | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -28,7 +43,8 @@ export function parseRecord(text: string): SessionRecord | undefined {
     return undefined;
   }
   if (!isPlainObject(parsed)) return undefined;
-  const { createdAt, data, flash } = parsed;
+  const { createdAt, data, flash, rotatedAt } = parsed;
+  if (typeof rotatedAt === "number") return ROTATED;
   if (
     typeof createdAt !== "number" || !Number.isFinite(createdAt) ||
     !isPlainObject(data) || (flash !== undefined && !isPlainObject(flash))

@@ -4,8 +4,11 @@ import {
   wholeNumberOption,
 } from "./_options.ts";
 import {
+  getOwn,
   parseRecord,
+  ROTATED,
   serializeRecord,
+  serializeRotated,
   type SessionRecord,
   setOwn,
 } from "./_record.ts";
@@ -25,9 +28,10 @@ import {
   type Session,
   type SessionData,
   SessionHandle,
+  Update,
 } from "./session.ts";
 import { hashSessionId, isSessionId } from "./session_id.ts";
-import type { SessionStore, StoreEntry } from "./store.ts";
+import type { SessionStore, StoreEntry, StoreSetOptions } from "./store.ts";
 import { MemoryStore } from "./stores/memory.ts";
 
 /**
@@ -96,6 +100,17 @@ export interface SessionManagerOptions {
    * @default {10}
    */
   maxCommitAttempts?: number;
+  /**
+   * How long the old id of a regenerated session is remembered, in seconds.
+   * A request that the browser sent with the old cookie before it received
+   * the new one (in flight during a login) then gets a stale, empty session
+   * that saves nothing and sends no cookie, instead of a fresh session whose
+   * cookie would overwrite the new one and log the user out again. It never
+   * reaches the new session.
+   *
+   * @default {60}
+   */
+  rotationGraceSeconds?: number;
   /**
    * The clock, in milliseconds since the Unix epoch. Replace it in tests to
    * move time without waiting.
@@ -219,6 +234,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   #absoluteMs: number;
   #touchMs: number;
   #maxAttempts: number;
+  #rotationGraceMs: number;
   #now: () => number;
   #commit = (handle: SessionHandle<Data, Flash>): Promise<void> =>
     this.#save(handle);
@@ -267,6 +283,14 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       1,
       1000,
     );
+    this.#rotationGraceMs = wholeNumberOption(
+      ACTION,
+      "rotationGraceSeconds",
+      options.rotationGraceSeconds,
+      60,
+      1,
+      3600,
+    ) * 1000;
     this.#now = functionOption(ACTION, "now", options.now, Date.now);
   }
 
@@ -278,21 +302,20 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     }
     const key = this.#keyOf(id);
     const found = await this.#read(key);
-    if (found === undefined) {
-      return new SessionHandle(request, this.#commit, undefined, true);
+    if (found === undefined || found === ROTATED) {
+      return new SessionHandle(
+        request,
+        this.#commit,
+        undefined,
+        true,
+        found === ROTATED,
+      );
     }
-    const [entry, record] = found;
     return new SessionHandle(request, this.#commit, {
       id,
-      record: {
-        key,
-        version: entry.version,
-        expiresAt: entry.expiresAt,
-        createdAt: record.createdAt,
-        value: entry.value,
-      },
-      data: record.data,
-      flash: record.flash,
+      record: bind(key, found),
+      data: found.record.data,
+      flash: found.record.flash,
     });
   }
 
@@ -319,10 +342,11 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     return this.#store.inProcess === true ? id : hashSessionId(id);
   }
 
-  /** Reads the live, well-formed record under `key`; a corrupt one is deleted. */
-  async #read(
-    key: string,
-  ): Promise<[StoreEntry, SessionRecord] | undefined> {
+  /**
+   * Reads the live record under `key`: `ROTATED` for the marker of a
+   * regenerated session, `undefined` for none. A corrupt record is deleted.
+   */
+  async #read(key: string): Promise<Found | typeof ROTATED | undefined> {
     const entry = await this.#call("get", () => this.#store.get(key));
     if (entry === undefined) return undefined;
     const now = this.#now();
@@ -334,8 +358,9 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       await this.#call("delete", () => this.#store.delete(key));
       return undefined;
     }
+    if (record === ROTATED) return ROTATED;
     if (record.createdAt + this.#absoluteMs <= now) return undefined;
-    return [entry, record];
+    return { entry, record };
   }
 
   /** Runs a store call, turning a failure into a `SessionStoreError`. */
@@ -350,35 +375,41 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     }
   }
 
+  /** The compare-and-set precondition to pass, for stores that take one. */
+  #ifVersion(
+    version: string | null | undefined,
+  ): Pick<StoreSetOptions, "ifVersion"> {
+    return this.#store.compareAndSet ? { ifVersion: version ?? null } : {};
+  }
+
   /** The expiry a session created at `createdAt` gets from activity now. */
   #expiryFor(createdAt: number, now: number): number {
     return Math.min(now + this.#idleMs, createdAt + this.#absoluteMs);
   }
 
-  /** The `Set-Cookie` value carrying the session until `expiresAt`. */
-  #cookieFor(
-    handle: SessionHandle<Data, Flash>,
-    expiresAt: number,
-    now: number,
-  ): string {
-    return this.#cookie.serialize(
-      handle.request,
-      handle.id,
-      Math.ceil((expiresAt - now) / 1000),
-    );
+  /** Waits a random, growing moment before retrying a conflicting save. */
+  #backoff(attempt: number): Promise<void> {
+    const ms = Math.random() * Math.min(2 ** attempt, 64);
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   async #save(handle: SessionHandle<Data, Flash>): Promise<void> {
-    const retired = handle.retiredKey;
-    if (retired !== undefined) {
-      await this.#call("delete", () => this.#store.delete(retired));
-      handle.retiredKey = undefined;
-      if (handle.destroyed && handle.hadCookie) {
+    if (handle.isStale) return;
+    const destroyed = handle.destroyedKey;
+    if (destroyed !== undefined) {
+      await this.#call("delete", () => this.#store.delete(destroyed));
+      handle.destroyedKey = undefined;
+    }
+    if (handle.destroyed && handle.bound === undefined && !handle.dirty) {
+      if (destroyed !== undefined || handle.hadCookie) {
         handle.setCookie = this.#cookie.serializeDeletion(handle.request);
       }
+      return;
     }
     const bound = handle.bound;
-    if (bound === undefined) {
+    if (handle.regeneratedFrom !== undefined) {
+      await this.#rotate(handle, handle.regeneratedFrom);
+    } else if (bound === undefined) {
       if (handle.dirty) await this.#create(handle);
     } else if (handle.dirty) {
       await this.#update(handle, bound);
@@ -387,39 +418,48 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     }
   }
 
-  /** Writes a new record under a new id. */
+  /** Writes the record of a session that has no record yet, under a new id. */
   async #create(handle: SessionHandle<Data, Flash>): Promise<void> {
     const now = this.#now();
-    const createdAt = now;
-    const expiresAt = this.#expiryFor(createdAt, now);
     const record: SessionRecord = {
-      createdAt,
+      createdAt: now,
       data: handle.data,
       flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
     };
+    const written = await this.#createRecord(handle.id, record, now);
+    this.#settle(handle, written, record);
+    this.#sendCookie(handle, written.expiresAt, now);
+  }
+
+  /**
+   * Writes a record under a new id. The id is fresh, so a store reporting a
+   * record there is broken: adopting it would mix two sessions.
+   */
+  async #createRecord(
+    id: string,
+    record: SessionRecord,
+    now: number,
+  ): Promise<BoundRecord> {
+    const key = this.#keyOf(id);
+    const expiresAt = this.#expiryFor(record.createdAt, now);
     const value = serializeRecord(record);
-    const key = this.#keyOf(handle.id);
     const result = await this.#call(
       "set",
       () =>
-        this.#store.set(key, value, {
-          expiresAt,
-          ...(this.#store.compareAndSet ? { ifVersion: null } : {}),
-        }),
+        this.#store.set(key, value, { expiresAt, ...this.#ifVersion(null) }),
     );
     if (!result.ok) {
-      // Two 256-bit random ids never collide; a store that says they did is
-      // broken, and adopting its record would mix two sessions.
       throw new SessionStoreError("set", {
         cause: new Error("The store reported a record under a brand-new id"),
       });
     }
-    this.#settle(
-      handle,
-      { key, version: result.version, expiresAt, createdAt, value },
-      record,
-      now,
-    );
+    return {
+      key,
+      version: result.version,
+      expiresAt,
+      createdAt: record.createdAt,
+      value,
+    };
   }
 
   /**
@@ -433,49 +473,153 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     bound: BoundRecord,
   ): Promise<void> {
     const store = this.#store;
-    let base: BoundRecord = bound;
-    let data = handle.data;
-    let flash = applyChanges({ ...handle.incomingFlash }, handle.flashChanges);
+    let rebased: Rebased = {
+      base: bound,
+      record: {
+        createdAt: bound.createdAt,
+        data: handle.data,
+        flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+      },
+    };
     if (!store.compareAndSet) {
       const latest = await this.#read(bound.key);
-      if (latest === undefined) return this.#drop(handle);
-      [base, data, flash] = this.#rebase(handle, bound.key, latest);
+      if (latest === undefined || latest === ROTATED) return drop(handle);
+      rebased = rebase(handle, bound.key, latest);
     }
     for (let attempt = 1;; attempt++) {
+      const { base, record } = rebased;
       const now = this.#now();
-      const expiresAt = this.#expiryFor(base.createdAt, now);
-      const value = serializeRecord({ createdAt: base.createdAt, data, flash });
+      // The data changes; the expiry moves only when it is due, so that the
+      // record and the browser's cookie always expire together.
+      const extended = this.#extension(base, now);
+      const expiresAt = extended ?? base.expiresAt;
+      const value = serializeRecord(record);
       const result = await this.#call(
         "set",
         () =>
           store.set(base.key, value, {
             expiresAt,
-            ...(store.compareAndSet ? { ifVersion: base.version ?? null } : {}),
+            ...this.#ifVersion(base.version),
           }),
       );
       if (result.ok) {
         const written = { ...base, version: result.version, expiresAt, value };
-        return this.#settle(handle, written, {
-          createdAt: base.createdAt,
-          data,
-          flash,
-        }, now);
+        this.#settle(handle, written, record);
+        if (extended !== undefined) this.#sendCookie(handle, expiresAt, now);
+        return;
       }
       if (attempt >= this.#maxAttempts) {
         throw new SessionConflictError(attempt);
       }
+      await this.#backoff(attempt);
       const latest = await this.#read(bound.key);
-      if (latest === undefined) return this.#drop(handle);
-      [base, data, flash] = this.#rebase(handle, bound.key, latest);
+      if (latest === undefined || latest === ROTATED) return drop(handle);
+      rebased = rebase(handle, bound.key, latest);
     }
   }
 
-  /** Binds the handle to the record just written and owes its cookie. */
+  /**
+   * Moves a session to the handle's new id: writes the new record, then
+   * replaces the old one with the `ROTATED` marker, on condition that it is
+   * still the version the values came from. When a concurrent request
+   * changed the old record first, its values are taken over and the new
+   * record written again; when one destroyed it, the regeneration is dropped.
+   * Until the marker is written the old session stays as it was, so a
+   * failure leaves the request in the session it had.
+   */
+  async #rotate(
+    handle: SessionHandle<Data, Flash>,
+    old: BoundRecord,
+  ): Promise<void> {
+    const store = this.#store;
+    let rebased: Rebased = {
+      base: old,
+      record: {
+        createdAt: 0,
+        data: handle.data,
+        flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+      },
+    };
+    if (!store.compareAndSet) {
+      const latest = await this.#read(old.key);
+      if (latest === undefined || latest === ROTATED) return drop(handle);
+      rebased = rebase(handle, old.key, latest);
+    }
+    let written: BoundRecord | undefined;
+    try {
+      for (let attempt = 1;; attempt++) {
+        const now = this.#now();
+        // regenerate() starts a new lifetime: the new id is a new credential.
+        const record = { ...rebased.record, createdAt: now };
+        if (written === undefined) {
+          written = await this.#createRecord(handle.id, record, now);
+        } else {
+          written = await this.#overwrite(written, record, now);
+        }
+        const retired = await this.#call(
+          "set",
+          () =>
+            store.set(old.key, serializeRotated(now), {
+              expiresAt: now + this.#rotationGraceMs,
+              ...this.#ifVersion(rebased.base.version),
+            }),
+        );
+        if (retired.ok) {
+          handle.regeneratedFrom = undefined;
+          this.#settle(handle, written, record);
+          return this.#sendCookie(handle, written.expiresAt, now);
+        }
+        if (attempt >= this.#maxAttempts) {
+          throw new SessionConflictError(attempt);
+        }
+        await this.#backoff(attempt);
+        const latest = await this.#read(old.key);
+        if (latest === undefined || latest === ROTATED) {
+          await this.#discard(written.key);
+          return drop(handle);
+        }
+        rebased = rebase(handle, old.key, latest);
+      }
+    } catch (error) {
+      if (written !== undefined) await this.#discard(written.key);
+      throw error;
+    }
+  }
+
+  /** Rewrites a record this request created and nobody else knows yet. */
+  async #overwrite(
+    written: BoundRecord,
+    record: SessionRecord,
+    now: number,
+  ): Promise<BoundRecord> {
+    const expiresAt = this.#expiryFor(record.createdAt, now);
+    const value = serializeRecord(record);
+    const result = await this.#call(
+      "set",
+      () => this.#store.set(written.key, value, { expiresAt }),
+    );
+    return {
+      ...written,
+      version: result.ok ? result.version : undefined,
+      expiresAt,
+      value,
+    };
+  }
+
+  /** Deletes a record this request created, when it cannot be used after all. */
+  async #discard(key: string): Promise<void> {
+    try {
+      await this.#store.delete(key);
+    } catch {
+      // Nothing refers to the record: no cookie names it, and it expires.
+    }
+  }
+
+  /** Binds the handle to the record just written. */
   #settle(
     handle: SessionHandle<Data, Flash>,
     written: BoundRecord,
     record: SessionRecord,
-    now: number,
   ): void {
     // Flash values set by this request are for later requests only.
     for (const [key, value] of handle.flashChanges) {
@@ -484,39 +628,33 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     handle.bound = written;
     handle.data = record.data;
     handle.incomingFlash = record.flash;
-    handle.rewrite = false;
     handle.changes.clear();
     handle.flashChanges.clear();
-    handle.setCookie = this.#cookieFor(handle, written.expiresAt, now);
   }
 
-  /** The handle's changes applied to the latest stored record. */
-  #rebase(
+  /** Owes the cookie that carries the handle's id until `expiresAt`. */
+  #sendCookie(
     handle: SessionHandle<Data, Flash>,
-    key: string,
-    [entry, record]: [StoreEntry, SessionRecord],
-  ): [BoundRecord, SessionData, SessionData] {
-    return [
-      {
-        key,
-        version: entry.version,
-        expiresAt: entry.expiresAt,
-        createdAt: record.createdAt,
-        value: entry.value,
-      },
-      applyChanges(record.data, handle.changes),
-      applyChanges(record.flash, handle.flashChanges),
-    ];
+    expiresAt: number,
+    now: number,
+  ): void {
+    handle.setCookie = this.#cookie.serialize(
+      handle.request,
+      handle.id,
+      Math.ceil((expiresAt - now) / 1000),
+    );
   }
 
   /**
-   * The session was destroyed or expired while this request held it: its
-   * changes are dropped and no cookie is sent, so a dead id never comes back.
+   * The new expiry of a stored session when activity now moves it by at
+   * least the touch interval, else `undefined`.
    */
-  #drop(handle: SessionHandle<Data, Flash>): void {
-    handle.bound = undefined;
-    handle.changes.clear();
-    handle.flashChanges.clear();
+  #extension(bound: BoundRecord, now: number): number | undefined {
+    const expiresAt = this.#expiryFor(bound.createdAt, now);
+    return expiresAt > bound.expiresAt &&
+        expiresAt - bound.expiresAt >= this.#touchMs
+      ? expiresAt
+      : undefined;
   }
 
   /** Extends the idle expiry when enough of the idle window has passed. */
@@ -525,13 +663,8 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     bound: BoundRecord,
   ): Promise<void> {
     const now = this.#now();
-    const expiresAt = this.#expiryFor(bound.createdAt, now);
-    if (
-      expiresAt - bound.expiresAt < this.#touchMs ||
-      expiresAt <= bound.expiresAt
-    ) {
-      return;
-    }
+    const expiresAt = this.#extension(bound, now);
+    if (expiresAt === undefined) return;
     const store = this.#store;
     let extended: boolean;
     if (store.touch !== undefined) {
@@ -540,14 +673,15 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         () => store.touch!(bound.key, expiresAt),
       );
     } else {
+      // Without touch(), the stored text is written back unchanged. With
+      // compare-and-set a concurrent change wins (and extended the expiry
+      // itself); without it, a change that lands in between is overwritten.
       const result = await this.#call(
         "set",
         () =>
           store.set(bound.key, bound.value, {
             expiresAt,
-            ...(store.compareAndSet
-              ? { ifVersion: bound.version ?? null }
-              : {}),
+            ...this.#ifVersion(bound.version),
           }),
       );
       extended = result.ok;
@@ -557,8 +691,60 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     // request that changed it sent the cookie, and a vanished one stays dead.
     if (!extended) return;
     bound.expiresAt = expiresAt;
-    handle.setCookie = this.#cookieFor(handle, expiresAt, now);
+    this.#sendCookie(handle, expiresAt, now);
   }
+}
+
+/** A live record as read from the store. */
+interface Found {
+  entry: StoreEntry;
+  record: SessionRecord;
+}
+
+/** A record to write: the stored record it is based on, and its content. */
+interface Rebased {
+  base: BoundRecord;
+  record: SessionRecord;
+}
+
+/** What a handle remembers of the record it read. */
+function bind(key: string, { entry, record }: Found): BoundRecord {
+  return {
+    key,
+    version: entry.version,
+    expiresAt: entry.expiresAt,
+    createdAt: record.createdAt,
+    value: entry.value,
+  };
+}
+
+/** The handle's changes applied to the latest stored record. */
+function rebase<Data, Flash>(
+  handle: SessionHandle<Data, Flash>,
+  key: string,
+  latest: Found,
+): Rebased {
+  const { record } = latest;
+  return {
+    base: bind(key, latest),
+    record: {
+      createdAt: record.createdAt,
+      data: applyChanges(record.data, handle.changes),
+      flash: applyChanges(record.flash, handle.flashChanges),
+    },
+  };
+}
+
+/**
+ * The session was destroyed or regenerated while this request held it: its
+ * changes are dropped and no cookie is sent, so a dead id never comes back.
+ */
+function drop<Data, Flash>(handle: SessionHandle<Data, Flash>): void {
+  handle.isStale = true;
+  handle.bound = undefined;
+  handle.regeneratedFrom = undefined;
+  handle.changes.clear();
+  handle.flashChanges.clear();
 }
 
 /** Applies a change set to a record's values, in place. */
@@ -566,8 +752,11 @@ function applyChanges(
   target: SessionData,
   changes: Map<string, unknown>,
 ): SessionData {
-  for (const [key, value] of changes) {
-    if (value === DELETED) delete target[key];
+  for (const [key, change] of changes) {
+    const value = change instanceof Update
+      ? change.apply(getOwn(target, key))
+      : change;
+    if (value === DELETED || value === undefined) delete target[key];
     else setOwn(target, key, value);
   }
   return target;

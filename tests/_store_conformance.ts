@@ -2,6 +2,7 @@
 // test file runs against a fresh instance of that store.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createSessionManager } from "../src/manager.ts";
 import type { SessionStore } from "../src/store.ts";
 
 /** How a store's test file hands the suite fresh stores and a clock. */
@@ -234,6 +235,215 @@ export function storeConformance(
           assert.equal((await store.get("k"))?.value, `w${winners[0]}`);
         });
       });
+    });
+
+    describe("sessions over the store", () => {
+      type Data = {
+        count: number;
+        user: string;
+        cart: string[];
+        theme: string;
+      };
+      const URL = "http://app.test/";
+
+      async function withSessions(
+        run: (tools: {
+          store: SessionStore;
+          sessions: ReturnType<typeof createSessionManager<Data>>;
+          cookieOf: (setCookie: string | undefined) => string;
+          load: (cookie?: string) => ReturnType<
+            ReturnType<typeof createSessionManager<Data>>["load"]
+          >;
+        }) => Promise<void>,
+      ) {
+        await withStore(async (store) => {
+          const sessions = createSessionManager<Data>({
+            store,
+            now: () => subject.now(),
+            rotationGraceSeconds: 1,
+          });
+          const cookieOf = (setCookie: string | undefined) => {
+            assert.ok(setCookie, "a cookie was sent");
+            return setCookie.split(";")[0];
+          };
+          const load = (cookie?: string) =>
+            sessions.load(
+              new Request(URL, { headers: cookie ? { Cookie: cookie } : {} }),
+            );
+          await run({ store, sessions, cookieOf, load });
+        });
+      }
+
+      /** Starts a session holding `count: 0` and returns its cookie. */
+      async function start(
+        load: (
+          cookie?: string,
+        ) => Promise<
+          {
+            set(k: "count", v: number): void;
+            commit(): Promise<string | undefined>;
+          }
+        >,
+      ): Promise<string> {
+        const session = await load();
+        session.set("count", 0);
+        return (await session.commit())!.split(";")[0];
+      }
+
+      test("two requests that change different keys both survive", () =>
+        withSessions(async ({ load }) => {
+          const cookie = await start(load);
+          const a = await load(cookie);
+          const b = await load(cookie);
+          a.set("cart", ["tea"]);
+          b.set("theme", "dark");
+          await b.commit();
+          await a.commit();
+          const after = await load(cookie);
+          assert.deepEqual(after.get("cart"), ["tea"]);
+          assert.equal(after.get("theme"), "dark");
+          assert.equal(after.get("count"), 0);
+        }));
+
+      test("update() re-applies on the value another request saved first", async (t) => {
+        await withSessions(async ({ store, load }) => {
+          if (!store.compareAndSet) {
+            return t.skip("store has no compare-and-set");
+          }
+          const cookie = await start(load);
+          const a = await load(cookie);
+          const b = await load(cookie);
+          assert.equal(a.update("count", (n = 0) => n + 1), 1);
+          assert.equal(b.update("count", (n = 0) => n + 1), 1);
+          await a.commit();
+          await b.commit();
+          assert.equal(
+            b.get("count"),
+            2,
+            "the handle shows the committed value",
+          );
+          assert.equal((await load(cookie)).get("count"), 2);
+        });
+      });
+
+      test("20 parallel increments end at exactly 20", async (t) => {
+        await withSessions(async ({ store, load }) => {
+          if (!store.compareAndSet) {
+            return t.skip("store has no compare-and-set");
+          }
+          const cookie = await start(load);
+          const seen = await Promise.all(
+            Array.from({ length: 20 }, async () => {
+              const session = await load(cookie);
+              session.update("count", (n = 0) => n + 1);
+              await session.commit();
+              return session.get("count");
+            }),
+          );
+          assert.equal((await load(cookie)).get("count"), 20);
+          assert.deepEqual(
+            [...seen].sort((x, y) => x! - y!),
+            Array.from({ length: 20 }, (_, i) => i + 1),
+            "every request saw its own committed count",
+          );
+        });
+      });
+
+      test("a save racing destroy() does not bring the session back", () =>
+        withSessions(async ({ load }) => {
+          const cookie = await start(load);
+          const saving = await load(cookie);
+          const ending = await load(cookie);
+          ending.destroy();
+          assert.match((await ending.commit())!, /Max-Age=0/);
+          saving.set("user", "mallory");
+          assert.equal(await saving.commit(), undefined);
+          assert.equal(saving.stale, true);
+          const after = await load(cookie);
+          assert.equal(after.isNew, true);
+          assert.equal(after.get("user"), undefined);
+        }));
+
+      test("a save racing regenerate() does not write to the old id", () =>
+        withSessions(async ({ load, cookieOf }) => {
+          const cookie = await start(load);
+          const saving = await load(cookie);
+          const login = await load(cookie);
+          login.regenerate();
+          login.set("user", "ada");
+          const fresh = cookieOf(await login.commit());
+          saving.set("theme", "dark");
+          assert.equal(await saving.commit(), undefined);
+          assert.equal(saving.stale, true);
+          const old = await load(cookie);
+          assert.equal(old.get("theme"), undefined);
+          assert.equal(old.get("user"), undefined);
+          const current = await load(fresh);
+          assert.equal(current.get("user"), "ada");
+          assert.equal(current.get("theme"), undefined);
+        }));
+
+      test("regenerate() takes over what a concurrent request saved first", async (t) => {
+        await withSessions(async ({ store, load, cookieOf }) => {
+          if (!store.compareAndSet) {
+            return t.skip("store has no compare-and-set");
+          }
+          const cookie = await start(load);
+          const login = await load(cookie);
+          const saving = await load(cookie);
+          saving.set("cart", ["tea"]);
+          saving.update("count", (n = 0) => n + 1);
+          await saving.commit();
+          login.regenerate();
+          login.set("user", "ada");
+          const fresh = cookieOf(await login.commit());
+          const current = await load(fresh);
+          assert.deepEqual(current.get("cart"), ["tea"]);
+          assert.equal(current.get("count"), 1);
+          assert.equal(current.get("user"), "ada");
+        });
+      });
+
+      test("a request still carrying the rotated cookie neither reaches the new session nor sends a cookie", () =>
+        withSessions(async ({ store, load, cookieOf }) => {
+          const cookie = await start(load);
+          const login = await load(cookie);
+          login.regenerate();
+          login.set("user", "ada");
+          const fresh = cookieOf(await login.commit());
+          const late = await load(cookie);
+          assert.equal(late.stale, true);
+          assert.equal(late.get("user"), undefined);
+          assert.equal(late.get("count"), undefined);
+          late.update("count", (n = 0) => n + 1);
+          late.regenerate();
+          assert.equal(await late.commit(), undefined);
+          const stillLate = await load(cookie);
+          stillLate.destroy();
+          assert.equal(await stillLate.commit(), undefined);
+          const current = await load(fresh);
+          assert.equal(current.get("user"), "ada");
+          assert.equal(current.get("count"), 0);
+          void store;
+        }));
+
+      test("the rotated id is forgotten after the grace period", () =>
+        withSessions(async ({ load }) => {
+          const cookie = await start(load);
+          const login = await load(cookie);
+          login.regenerate();
+          await login.commit();
+          await subject.advanceSeconds(2);
+          const late = await load(cookie);
+          assert.equal(late.stale, false);
+          assert.equal(late.isNew, true);
+          late.set("count", 5);
+          const next = await late.commit();
+          assert.ok(
+            next && !next.startsWith(cookie + ";"),
+            "a new id, never the old one",
+          );
+        }));
     });
   });
 }

@@ -75,6 +75,29 @@ describe("demo over HTTP on Deno.serve", () => {
     await missing.body?.cancel();
   });
 
+  test("20 parallel GET /count with one cookie end at 20", async () => {
+    const browser = client(server.origin);
+    await (await browser.send("POST", "/login", "user=ada")).body?.cancel();
+    const cookie = browser.cookie!;
+    const counts = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const response = await fetch(server.origin + "/count", {
+          headers: { Cookie: cookie },
+          signal: AbortSignal.timeout(10_000),
+        });
+        return (await response.json()).count as number;
+      }),
+    );
+    assert.deepEqual(
+      counts.sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(await (await browser.send("GET", "/peek")).json(), {
+      count: 20,
+      user: "ada",
+    });
+  });
+
   test("an old cookie replayed after login is not adopted", async () => {
     const browser = client(server.origin);
     await (await browser.send("GET", "/count")).body?.cancel();

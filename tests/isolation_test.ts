@@ -5,54 +5,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSessionManager } from "../src/manager.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
-import type { SessionStore } from "../src/store.ts";
+import { interleaved, seededRandom, yieldRandomly } from "./_random.ts";
 import { CookieJar } from "./_cookie_jar.ts";
 
-/** A deterministic pseudo-random generator, so that a failure replays. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x80000000;
-  };
-}
-
-/** Yields to other tasks a random number of times, sometimes via a timer. */
-async function yieldRandomly(next: () => number): Promise<void> {
-  const hops = Math.floor(next() * 4);
-  for (let i = 0; i < hops; i++) {
-    if (next() < 0.2) await new Promise((resolve) => setTimeout(resolve, 0));
-    else await Promise.resolve();
-  }
-}
-
-/** Delays every store call so that requests interleave inside the store too. */
-function delayed(store: SessionStore, next: () => number): SessionStore {
-  return {
-    compareAndSet: store.compareAndSet,
-    inProcess: store.inProcess,
-    get: async (key) => {
-      await yieldRandomly(next);
-      return store.get(key);
-    },
-    set: async (key, value, options) => {
-      await yieldRandomly(next);
-      return store.set(key, value, options);
-    },
-    delete: async (key) => {
-      await yieldRandomly(next);
-      return store.delete(key);
-    },
-    touch: async (key, expiresAt) => {
-      await yieldRandomly(next);
-      return store.touch!(key, expiresAt);
-    },
-  };
-}
-
 test("interleaved requests of 100 users never see each other's data", async () => {
-  const next = random(42);
+  const next = seededRandom(42);
   const sessions = createSessionManager<{ owner: string; seen: number }>({
-    store: delayed(new MemoryStore(), next),
+    store: interleaved(new MemoryStore(), next),
   });
   const app = sessions.handler(async (request, session) => {
     const owner = new URL(request.url).searchParams.get("owner")!;

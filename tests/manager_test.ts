@@ -4,7 +4,7 @@ import {
   createSessionManager,
   type SessionManagerOptions,
 } from "../src/manager.ts";
-import { SessionStoreError } from "../src/errors.ts";
+import { SessionConflictError, SessionStoreError } from "../src/errors.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
 import { isSessionId } from "../src/session_id.ts";
 import type { SessionStore, StoreSetOptions } from "../src/store.ts";
@@ -314,6 +314,23 @@ describe("createSessionManager() expiry", () => {
     assert.match(due.setCookie!, /; Max-Age=100;/);
   });
 
+  test("a write within the touch interval keeps the expiry and sends no cookie", async () => {
+    const { visit, clock, store } = setup({ idleTimeoutSeconds: 100 });
+    const { session } = await visit((s) => s.set("count", 1));
+    const created = (await store.get(session.id))!.expiresAt;
+    clock.advanceSeconds(5);
+    const { setCookie } = await visit((s) => s.set("count", 2));
+    assert.equal(setCookie, undefined);
+    assert.equal((await store.get(session.id))!.expiresAt, created);
+    clock.advanceSeconds(6);
+    const due = await visit((s) => s.set("count", 3));
+    assert.match(due.setCookie!, /; Max-Age=100;/);
+    assert.equal(
+      (await store.get(session.id))!.expiresAt,
+      clock.now() + 100_000,
+    );
+  });
+
   test("touchIntervalSeconds 0 extends on every request", async () => {
     const { visit, clock } = setup({
       idleTimeoutSeconds: 100,
@@ -401,7 +418,7 @@ describe("createSessionManager() regenerate and destroy", () => {
     });
     assert.notEqual(rotated.id, first.id);
     assert.ok(setCookie!.startsWith(`sid=${rotated.id};`));
-    assert.equal(await store.get(first.id), undefined);
+    assert.doesNotMatch((await store.get(first.id))!.value, /count/);
     await visit((s) => {
       assert.equal(s.get("count"), 3);
       assert.equal(s.get("user"), "ada");
@@ -411,6 +428,7 @@ describe("createSessionManager() regenerate and destroy", () => {
       new Request(URL, { headers: { Cookie: oldCookie } }),
     );
     assert.equal(replay.isNew, true);
+    assert.equal(replay.stale, true);
     assert.equal(replay.get("count"), undefined);
   });
 
@@ -613,6 +631,89 @@ describe("createSessionManager() stores", () => {
       assert.deepEqual(s.get("cart"), ["tea"]);
       assert.equal(s.has("count"), false);
     });
+  });
+});
+
+describe("createSessionManager() under contention", () => {
+  test("a save that keeps losing the race throws SessionConflictError and writes nothing", async () => {
+    const inner = new MemoryStore();
+    let writes = 0;
+    const store: SessionStore = {
+      compareAndSet: true,
+      inProcess: true,
+      get: (key) => inner.get(key),
+      set: (key, value, options) => {
+        // Every conditional write finds the record changed.
+        if (typeof options.ifVersion === "string") {
+          return Promise.resolve({ ok: false });
+        }
+        writes++;
+        return inner.set(key, value, options);
+      },
+      delete: (key) => inner.delete(key),
+    };
+    const sessions = createSessionManager<Data>({
+      store,
+      maxCommitAttempts: 3,
+    });
+    const first = await sessions.load(new Request(URL));
+    first.set("count", 1);
+    const cookie = (await first.commit())!.split(";")[0];
+    const second = await sessions.load(
+      new Request(URL, { headers: { Cookie: cookie } }),
+    );
+    second.set("count", 2);
+    await assert.rejects(second.commit(), (error) => {
+      assert.ok(error instanceof SessionConflictError);
+      assert.equal(error.attempts, 3);
+      assert.equal(
+        error.message,
+        "Cannot save session: the record kept changing under concurrent requests (3 attempts)",
+      );
+      return true;
+    });
+    assert.equal(writes, 1);
+    const third = await sessions.load(
+      new Request(URL, { headers: { Cookie: cookie } }),
+    );
+    assert.equal(third.get("count"), 1);
+  });
+
+  test("a failed regenerate() leaves the request in the session it had", async () => {
+    const inner = new MemoryStore();
+    let failOldKeyWrite = false;
+    let oldKey = "";
+    const store: SessionStore = {
+      compareAndSet: true,
+      inProcess: true,
+      get: (key) => inner.get(key),
+      set: (key, value, options) =>
+        failOldKeyWrite && key === oldKey
+          ? Promise.reject(new Error("down"))
+          : inner.set(key, value, options),
+      delete: (key) => inner.delete(key),
+    };
+    const sessions = createSessionManager<Data>({ store });
+    const first = await sessions.load(new Request(URL));
+    first.set("user", "ada");
+    const cookie = (await first.commit())!.split(";")[0];
+    oldKey = first.id;
+    const login = await sessions.load(
+      new Request(URL, { headers: { Cookie: cookie } }),
+    );
+    login.regenerate();
+    const newId = login.id;
+    failOldKeyWrite = true;
+    await assert.rejects(login.commit(), SessionStoreError);
+    assert.equal(
+      await inner.get(newId),
+      undefined,
+      "the new record is removed",
+    );
+    const again = await sessions.load(
+      new Request(URL, { headers: { Cookie: cookie } }),
+    );
+    assert.equal(again.get("user"), "ada");
   });
 });
 

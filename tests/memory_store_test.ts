@@ -84,3 +84,25 @@ describe("MemoryStore", () => {
     );
   });
 });
+
+// The same suite through a wrapper that hides compare-and-set: how the
+// manager behaves over stores that cannot do it (per-key last-write-wins).
+let plainClock = new FakeClock();
+storeConformance("MemoryStore without compare-and-set", {
+  create() {
+    plainClock = new FakeClock();
+    const inner = new MemoryStore({ now: plainClock.now });
+    return {
+      compareAndSet: false,
+      get: (key) => inner.get(key),
+      set: (key, value, { expiresAt }) => inner.set(key, value, { expiresAt }),
+      delete: (key) => inner.delete(key),
+      touch: (key, expiresAt) => inner.touch(key, expiresAt),
+    };
+  },
+  now: () => plainClock.now(),
+  advanceSeconds(seconds) {
+    plainClock.advanceSeconds(seconds);
+    return Promise.resolve();
+  },
+});

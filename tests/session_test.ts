@@ -68,7 +68,7 @@ describe("SessionHandle", () => {
     session.regenerate();
     assert.notEqual(session.id, before);
     assert.equal(session.get("count"), 3);
-    assert.equal(session.retiredKey, "k");
+    assert.equal(session.regeneratedFrom?.key, "k");
     assert.equal(session.isNew, false);
     assert.equal(session.dirty, true);
   });
@@ -83,7 +83,8 @@ describe("SessionHandle", () => {
     assert.equal(session.get("count"), undefined);
     assert.equal(session.takeFlash("notice"), undefined);
     assert.equal(session.dirty, false);
-    assert.equal(session.retiredKey, "k");
+    assert.equal(session.destroyedKey, "k");
+    assert.equal(session.regeneratedFrom, undefined);
     assert.notEqual(session.id, before);
   });
 

@@ -45,9 +45,11 @@ export function createDemoApp(
     const route = `${request.method} ${pathname}`;
     switch (route) {
       case "GET /count": {
-        const count = (session.get("count") ?? 0) + 1;
-        session.set("count", count);
-        return Response.json({ count });
+        // A read-modify-write that concurrent requests cannot lose; commit
+        // first so that the answer is the committed count.
+        session.update("count", (count = 0) => count + 1);
+        await session.commit();
+        return Response.json({ count: session.get("count") });
       }
       case "GET /peek":
         return Response.json({
