@@ -40,6 +40,7 @@ export type {
   StoreEntry,
   StoreSetOptions,
   StoreSetResult,
+  SubjectIndex,
 } from "./src/store.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./src/stores/memory.ts";
 export {

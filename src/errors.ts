@@ -29,7 +29,7 @@ export class SessionError extends Error {
 }
 
 /** The store operation that failed, as reported by {@linkcode SessionStoreError}. */
-export type StoreOperation = "get" | "set" | "delete" | "touch";
+export type StoreOperation = "get" | "set" | "delete" | "touch" | "index";
 
 /**
  * A store call threw, rejected or returned something unusable.

@@ -78,6 +78,62 @@ export type StoreSetResult =
   | { ok: false };
 
 /**
+ * An index of session records by subject (typically a user id), for listing
+ * a user's sessions and revoking them ("sign out everywhere").
+ *
+ * The index only remembers which keys belong to a subject; whether a session
+ * is still alive is decided by its record, so an index may return keys whose
+ * records have expired or been deleted, and the manager drops them. An entry
+ * may be forgotten once its `expiresAt` has passed.
+ *
+ * @example An index over a `Map`
+ * ```ts
+ * import type { SubjectIndex } from "@sesame/session";
+ *
+ * const keys = new Map<string, Set<string>>();
+ * const subjects: SubjectIndex = {
+ *   add(subject, key) {
+ *     keys.set(subject, (keys.get(subject) ?? new Set()).add(key));
+ *     return Promise.resolve();
+ *   },
+ *   list(subject) {
+ *     return Promise.resolve([...(keys.get(subject) ?? [])]);
+ *   },
+ *   remove(subject, removed) {
+ *     for (const key of removed) keys.get(subject)?.delete(key);
+ *     return Promise.resolve();
+ *   },
+ * };
+ * ```
+ */
+export interface SubjectIndex {
+  /**
+   * Records that the record under `key` belongs to `subject`.
+   *
+   * @param subject The subject, an arbitrary string chosen by the
+   * application.
+   * @param key The record's key.
+   * @param expiresAt The latest time the record can live to, in milliseconds
+   * since the Unix epoch: the entry may be forgotten after it.
+   */
+  add(subject: string, key: string, expiresAt: number): Promise<void>;
+  /**
+   * Lists the keys recorded for `subject`, in any order, without duplicates.
+   *
+   * @param subject The subject.
+   * @returns The keys; an empty array for an unknown subject.
+   */
+  list(subject: string): Promise<string[]>;
+  /**
+   * Forgets keys of `subject`; forgetting an unknown key is not an error.
+   *
+   * @param subject The subject.
+   * @param keys The keys to forget.
+   */
+  remove(subject: string, keys: string[]): Promise<void>;
+}
+
+/**
  * The persistence contract: a small, asynchronous key-value interface that
  * every session store implements.
  *
@@ -168,4 +224,10 @@ export interface SessionStore {
    * @returns `false` when there was no live entry to extend.
    */
   touch?(key: string, expiresAt: number): Promise<boolean>;
+  /**
+   * The index of records by subject, for listing and revoking a user's
+   * sessions. Optional: without it, the manager's `listSessions()` and
+   * `revokeSessions()` throw.
+   */
+  readonly subjects?: SubjectIndex;
 }

@@ -2,10 +2,10 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore } from "../src/stores/memory.ts";
 import { FakeClock } from "./_fake_clock.ts";
-import { storeConformance } from "./_store_conformance.ts";
+import { testSessionStore } from "../src/testing.ts";
 
 let clock = new FakeClock();
-storeConformance("MemoryStore", {
+testSessionStore("MemoryStore", {
   create() {
     clock = new FakeClock();
     return new MemoryStore({ now: clock.now });
@@ -88,7 +88,7 @@ describe("MemoryStore", () => {
 // The same suite through a wrapper that hides compare-and-set: how the
 // manager behaves over stores that cannot do it (per-key last-write-wins).
 let plainClock = new FakeClock();
-storeConformance("MemoryStore without compare-and-set", {
+testSessionStore("MemoryStore without compare-and-set", {
   create() {
     plainClock = new FakeClock();
     const inner = new MemoryStore({ now: plainClock.now });

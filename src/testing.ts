@@ -1,26 +1,97 @@
-// The contract every SessionStore must meet, as one suite that each store's
-// test file runs against a fresh instance of that store.
+/**
+ * The conformance suite for session stores: the contract every
+ * `SessionStore` must meet, runnable against any store with one call.
+ *
+ * It registers `node:test` tests, so it runs unchanged under `deno test`,
+ * `bun test` and `node --test`. It checks get/set/delete round trips, expiry,
+ * `touch()`, large and unicode values, keys that must not be confused,
+ * concurrent operations, compare-and-set semantics (when the store claims
+ * them), the subject index (when the store has one), and how sessions behave
+ * over the store under concurrent requests.
+ *
+ * @example Test your own store
+ * ```ts ignore
+ * import { testSessionStore } from "@sesame/session/testing";
+ * import { MyStore } from "./my_store.ts";
+ *
+ * testSessionStore("MyStore", {
+ *   create: () => new MyStore(),
+ *   now: () => Date.now(),
+ *   advanceSeconds: (seconds) =>
+ *     new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
+ * });
+ * ```
+ *
+ * It is not for production code: import it from test files only.
+ *
+ * @module
+ */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createSessionManager } from "../src/manager.ts";
-import type { SessionStore } from "../src/store.ts";
+import { createSessionManager } from "./manager.ts";
+import type { SessionStore } from "./store.ts";
 
-/** How a store's test file hands the suite fresh stores and a clock. */
-export interface ConformanceSubject {
-  /** A fresh, empty store. */
+/**
+ * How a store's test file hands the suite fresh stores and a clock.
+ *
+ * @example A store with a fake clock
+ * ```ts
+ * import type { SessionStoreTestOptions } from "@sesame/session/testing";
+ * import { MemoryStore } from "@sesame/session";
+ *
+ * let now = Date.now();
+ * const options: SessionStoreTestOptions = {
+ *   create: () => new MemoryStore({ now: () => now }),
+ *   now: () => now,
+ *   advanceSeconds: (seconds) => {
+ *     now += seconds * 1000;
+ *     return Promise.resolve();
+ *   },
+ * };
+ * ```
+ */
+export interface SessionStoreTestOptions {
+  /**
+   * Makes a fresh, empty store for one test. Stores over a shared backend
+   * should use a fresh key prefix each time.
+   */
   create(): SessionStore | Promise<SessionStore>;
-  /** Releases a store made by `create`. */
+  /** Releases a store made by `create` (closes connections). */
   dispose?(store: SessionStore): void | Promise<void>;
-  /** The store's clock in milliseconds, when the test controls it. */
+  /** The store's clock, in milliseconds since the Unix epoch. */
   now(): number;
-  /** Lets `seconds` pass for the store (moves a fake clock, or waits). */
+  /**
+   * Lets `seconds` pass for the store: moves a fake clock that the store
+   * reads, or waits for real when the backend keeps time itself.
+   */
   advanceSeconds(seconds: number): Promise<void>;
 }
 
-/** Runs the store conformance suite. */
-export function storeConformance(
+/**
+ * Registers the conformance suite for a store, as `node:test` tests.
+ *
+ * @param name The store's name, used in the test names.
+ * @param options Makes stores and controls their clock.
+ *
+ * @example Run the suite against the memory store
+ * ```ts ignore
+ * import { MemoryStore } from "@sesame/session";
+ * import { testSessionStore } from "@sesame/session/testing";
+ *
+ * let now = Date.now();
+ * testSessionStore("MemoryStore", {
+ *   create: () => new MemoryStore({ now: () => now }),
+ *   now: () => now,
+ *   advanceSeconds: (seconds) => {
+ *     now += seconds * 1000;
+ *     return Promise.resolve();
+ *   },
+ * });
+ * ```
+ */
+export function testSessionStore(
   name: string,
-  subject: ConformanceSubject,
+  subject: SessionStoreTestOptions,
 ): void {
   async function withStore(run: (store: SessionStore) => Promise<void>) {
     const store = await subject.create();
@@ -233,6 +304,47 @@ export function storeConformance(
           const winners = results.flatMap((r, i) => r.ok ? [i] : []);
           assert.equal(winners.length, 1);
           assert.equal((await store.get("k"))?.value, `w${winners[0]}`);
+        });
+      });
+    });
+
+    describe("subject index", () => {
+      test("add() then list() gives each key once", async (t) => {
+        await withStore(async (store) => {
+          const subjects = store.subjects;
+          if (subjects === undefined) {
+            return t.skip("store has no subject index");
+          }
+          await subjects.add("user-1", "k1", later(600));
+          await subjects.add("user-1", "k2", later(600));
+          await subjects.add("user-1", "k1", later(900));
+          assert.deepEqual((await subjects.list("user-1")).sort(), [
+            "k1",
+            "k2",
+          ]);
+        });
+      });
+
+      test("subjects are kept apart and remove() forgets only the keys given", async (t) => {
+        await withStore(async (store) => {
+          const subjects = store.subjects;
+          if (subjects === undefined) {
+            return t.skip("store has no subject index");
+          }
+          for (
+            const [subject, key] of [["a", "k1"], ["a", "k2"], ["a", "k3"], [
+              "b",
+              "k4",
+            ], ["ä", "k5"]]
+          ) {
+            await subjects.add(subject, key, later(600));
+          }
+          await subjects.remove("a", ["k1", "k3", "missing"]);
+          assert.deepEqual(await subjects.list("a"), ["k2"]);
+          assert.deepEqual(await subjects.list("b"), ["k4"]);
+          assert.deepEqual(await subjects.list("ä"), ["k5"]);
+          assert.deepEqual(await subjects.list("nobody"), []);
+          await subjects.remove("nobody", ["k1"]);
         });
       });
     });
