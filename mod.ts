@@ -29,11 +29,13 @@
 
 export {
   createSessionManager,
+  type RevokeSessionsOptions,
+  type SessionInfo,
   type SessionManager,
   type SessionManagerOptions,
   type SessionRequestHandler,
 } from "./src/manager.ts";
-export type { Session, SessionData } from "./src/session.ts";
+export type { Session, SessionData, SubjectOptions } from "./src/session.ts";
 export type { SessionCookieOptions } from "./src/cookie.ts";
 export type {
   SessionStore,

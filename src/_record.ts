@@ -10,6 +10,10 @@ export interface SessionRecord {
   data: Record<string, unknown>;
   /** Flash values waiting to be read on a later request. */
   flash: Record<string, unknown>;
+  /** Whom the session belongs to (a user id), when the application said so. */
+  subject?: string;
+  /** A description of the session for its owner, such as the device. */
+  label?: string;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -43,21 +47,36 @@ export function parseRecord(
     return undefined;
   }
   if (!isPlainObject(parsed)) return undefined;
-  const { createdAt, data, flash, rotatedAt } = parsed;
+  const { createdAt, data, flash, rotatedAt, subject, label } = parsed;
   if (typeof rotatedAt === "number") return ROTATED;
   if (
     typeof createdAt !== "number" || !Number.isFinite(createdAt) ||
-    !isPlainObject(data) || (flash !== undefined && !isPlainObject(flash))
+    !isPlainObject(data) || (flash !== undefined && !isPlainObject(flash)) ||
+    (subject !== undefined && typeof subject !== "string") ||
+    (label !== undefined && typeof label !== "string")
   ) {
     return undefined;
   }
-  return { createdAt, data, flash: flash ?? {} };
+  const record: SessionRecord = { createdAt, data, flash: flash ?? {} };
+  if (subject !== undefined) record.subject = subject;
+  if (label !== undefined) record.label = label;
+  return record;
 }
 
-/** Serialises a record; an empty flash is left out. */
+/** Serialises a record; an empty flash and an unset subject are left out. */
 export function serializeRecord(record: SessionRecord): string {
-  for (const _ in record.flash) return JSON.stringify(record);
-  return JSON.stringify({ createdAt: record.createdAt, data: record.data });
+  let hasFlash = false;
+  for (const _ in record.flash) {
+    hasFlash = true;
+    break;
+  }
+  return JSON.stringify({
+    createdAt: record.createdAt,
+    data: record.data,
+    flash: hasFlash ? record.flash : undefined,
+    subject: record.subject,
+    label: record.label,
+  });
 }
 
 /** Sets an own property, so that "__proto__" is stored as data, not as the prototype. */

@@ -30,6 +30,7 @@ import {
   SessionHandle,
   Update,
 } from "./session.ts";
+import { sha256Base64url } from "./_sha256.ts";
 import { hashSessionId, isSessionId } from "./session_id.ts";
 import type { SessionStore, StoreEntry, StoreSetOptions } from "./store.ts";
 import { MemoryStore } from "./stores/memory.ts";
@@ -187,6 +188,110 @@ export interface SessionManager<Data = SessionData, Flash = SessionData> {
   handler(
     handler: SessionRequestHandler<Data, Flash>,
   ): (request: Request) => Promise<Response>;
+  /**
+   * Lists the live sessions of a subject (see `Session.setSubject()`), most
+   * recently used first: for a "your devices" page.
+   *
+   * Needs a store with a subject index (`MemoryStore`, `RedisStore`,
+   * `DenoKvStore`).
+   *
+   * @param subject The subject, such as a user id.
+   * @param current The session of the request asking, marked `current`.
+   * @returns The sessions; never their ids.
+   * @throws {TypeError} When the store keeps no subject index.
+   * @throws {SessionStoreError} When the store fails.
+   */
+  listSessions(
+    subject: string,
+    current?: Session<Data, Flash>,
+  ): Promise<SessionInfo[]>;
+  /**
+   * Ends every live session of a subject, or all but one ("sign out
+   * everywhere else", after a password change). Their records are deleted,
+   * so their cookies are dead at once, and a save still in flight for one of
+   * them does not bring it back.
+   *
+   * @param subject The subject, such as a user id.
+   * @param options The session to keep, usually the current one.
+   * @returns How many sessions were ended.
+   * @throws {TypeError} When the store keeps no subject index.
+   * @throws {SessionStoreError} When the store fails.
+   */
+  revokeSessions(
+    subject: string,
+    options?: RevokeSessionsOptions<Data, Flash>,
+  ): Promise<number>;
+  /**
+   * Ends one session of a subject, named by the `handle` that
+   * `listSessions()` gave ("sign out that device").
+   *
+   * @param subject The subject the session belongs to.
+   * @param handle The session's `SessionInfo.handle`.
+   * @returns Whether a live session was ended.
+   * @throws {TypeError} When the store keeps no subject index.
+   * @throws {SessionStoreError} When the store fails.
+   */
+  revokeSession(subject: string, handle: string): Promise<boolean>;
+}
+
+/**
+ * A live session of a subject, as `SessionManager.listSessions()` describes
+ * it.
+ *
+ * @example Show a user's devices
+ * ```ts
+ * import type { SessionInfo } from "@sesame/session";
+ *
+ * function describe(info: SessionInfo): string {
+ *   const seen = new Date(info.lastSeenAt).toISOString();
+ *   return `${info.label ?? "unknown device"}, last seen ${seen}` +
+ *     (info.current ? " (this device)" : "");
+ * }
+ * ```
+ */
+export interface SessionInfo {
+  /**
+   * An opaque name for the session, for `revokeSession()`. It is derived
+   * from the id by a one-way hash and is no credential: showing it to the
+   * user is safe.
+   */
+  handle: string;
+  /** When the session was created, in milliseconds since the Unix epoch. */
+  createdAt: number;
+  /**
+   * When the session was last used, in milliseconds since the Unix epoch,
+   * to within `touchIntervalSeconds`.
+   */
+  lastSeenAt: number;
+  /** When the session expires unless used, in milliseconds since the Unix epoch. */
+  expiresAt: number;
+  /** The label given to `setSubject()`. */
+  label?: string;
+  /** Whether this is the session passed to `listSessions()` as current. */
+  current: boolean;
+}
+
+/**
+ * Options of `SessionManager.revokeSessions()`.
+ *
+ * @typeParam Data The shape of the session's values.
+ * @typeParam Flash The shape of its flash values.
+ *
+ * @example Keep the current session
+ * ```ts ignore
+ * await sessions.revokeSessions("user-42", { except: session });
+ * ```
+ */
+export interface RevokeSessionsOptions<
+  Data = SessionData,
+  Flash = SessionData,
+> {
+  /**
+   * A session to keep, usually the one of the request asking.
+   *
+   * @default {undefined}
+   */
+  except?: Session<Data, Flash>;
 }
 
 const ACTION = "Cannot create session manager";
@@ -316,6 +421,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       record: bind(key, found),
       data: found.record.data,
       flash: found.record.flash,
+      owner: ownerOf(found.record),
     });
   }
 
@@ -335,6 +441,101 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         ? response
         : withSetCookie(response, setCookie);
     };
+  }
+
+  async listSessions(
+    subject: string,
+    current?: Session<Data, Flash>,
+  ): Promise<SessionInfo[]> {
+    const found = await this.#sessionsOf(subject, "list sessions");
+    const currentKey = (current as SessionHandle<Data, Flash> | undefined)
+      ?.bound?.key;
+    return found
+      .map(({ key, record, entry }) => {
+        const info: SessionInfo = {
+          handle: sha256Base64url(key),
+          createdAt: record.createdAt,
+          lastSeenAt: Math.max(
+            record.createdAt,
+            entry.expiresAt - this.#idleMs,
+          ),
+          expiresAt: entry.expiresAt,
+          current: key === currentKey,
+        };
+        if (record.label !== undefined) info.label = record.label;
+        return info;
+      })
+      .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+  }
+
+  async revokeSessions(
+    subject: string,
+    options: RevokeSessionsOptions<Data, Flash> = {},
+  ): Promise<number> {
+    const found = await this.#sessionsOf(subject, "revoke sessions");
+    const keep = (options.except as SessionHandle<Data, Flash> | undefined)
+      ?.bound?.key;
+    const ended = found.map(({ key }) => key).filter((key) => key !== keep);
+    return await this.#end(subject, ended);
+  }
+
+  async revokeSession(subject: string, handle: string): Promise<boolean> {
+    const found = await this.#sessionsOf(subject, "revoke session");
+    const match = found.find(({ key }) => sha256Base64url(key) === handle);
+    return match !== undefined && await this.#end(subject, [match.key]) === 1;
+  }
+
+  /** Deletes records of a subject and their index entries. */
+  async #end(subject: string, keys: string[]): Promise<number> {
+    await Promise.all(
+      keys.map((key) => this.#call("delete", () => this.#store.delete(key))),
+    );
+    if (keys.length > 0) {
+      const subjects = this.#store.subjects!;
+      await this.#call("index", () => subjects.remove(subject, keys));
+    }
+    return keys.length;
+  }
+
+  /**
+   * The live sessions of a subject. Index entries whose record is gone,
+   * moved or no longer the subject's are dropped from the index.
+   */
+  async #sessionsOf(
+    subject: string,
+    action: string,
+  ): Promise<(Found & { key: string })[]> {
+    const subjects = this.#store.subjects;
+    if (subjects === undefined) {
+      throw new TypeError(
+        `Cannot ${action}: the store keeps no subject index (SessionStore.subjects); use a store that does, such as MemoryStore, RedisStore or DenoKvStore`,
+      );
+    }
+    if (typeof subject !== "string" || subject === "") {
+      throw new TypeError(
+        `Cannot ${action}: subject must be a non-empty string, received ${
+          describeValue(subject)
+        }`,
+      );
+    }
+    const keys = await this.#call("index", () => subjects.list(subject));
+    const records = await Promise.all(keys.map((key) => this.#read(key)));
+    const live: (Found & { key: string })[] = [];
+    const dead: string[] = [];
+    records.forEach((found, i) => {
+      if (
+        found !== undefined && found !== ROTATED &&
+        found.record.subject === subject
+      ) {
+        live.push({ ...found, key: keys[i] });
+      } else {
+        dead.push(keys[i]);
+      }
+    });
+    if (dead.length > 0) {
+      await this.#call("index", () => subjects.remove(subject, dead));
+    }
+    return live;
   }
 
   /** The store key of an id: the id itself only for in-process stores. */
@@ -425,6 +626,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       createdAt: now,
       data: handle.data,
       flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+      ...handle.owner,
     };
     const written = await this.#createRecord(handle.id, record, now);
     this.#settle(handle, written, record);
@@ -443,6 +645,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     const key = this.#keyOf(id);
     const expiresAt = this.#expiryFor(record.createdAt, now);
     const value = serializeRecord(record);
+    await this.#index(record, key);
     const result = await this.#call(
       "set",
       () =>
@@ -479,6 +682,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         createdAt: bound.createdAt,
         data: handle.data,
         flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+        ...handle.owner,
       },
     };
     if (!store.compareAndSet) {
@@ -486,6 +690,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       if (latest === undefined || latest === ROTATED) return drop(handle);
       rebased = rebase(handle, bound.key, latest);
     }
+    if (handle.ownerChanged) await this.#index(rebased.record, bound.key);
     for (let attempt = 1;; attempt++) {
       const { base, record } = rebased;
       const now = this.#now();
@@ -538,6 +743,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         createdAt: 0,
         data: handle.data,
         flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+        ...handle.owner,
       },
     };
     if (!store.compareAndSet) {
@@ -594,6 +800,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   ): Promise<BoundRecord> {
     const expiresAt = this.#expiryFor(record.createdAt, now);
     const value = serializeRecord(record);
+    await this.#index(record, written.key);
     const result = await this.#call(
       "set",
       () => this.#store.set(written.key, value, { expiresAt }),
@@ -628,8 +835,23 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     handle.bound = written;
     handle.data = record.data;
     handle.incomingFlash = record.flash;
+    handle.owner = ownerOf(record);
+    handle.ownerChanged = false;
     handle.changes.clear();
     handle.flashChanges.clear();
+  }
+
+  /**
+   * Adds a record to its subject's index, before the record is written: a
+   * record is never live without its index entry, and an entry without a
+   * live record is dropped when listed.
+   */
+  async #index(record: SessionRecord, key: string): Promise<void> {
+    const subjects = this.#store.subjects;
+    if (record.subject === undefined || subjects === undefined) return;
+    const subject = record.subject;
+    const until = record.createdAt + this.#absoluteMs;
+    await this.#call("index", () => subjects.add(subject, key, until));
   }
 
   /** Owes the cookie that carries the handle's id until `expiresAt`. */
@@ -707,6 +929,14 @@ interface Rebased {
   record: SessionRecord;
 }
 
+/** The subject and label of a record. */
+function ownerOf(record: SessionRecord): { subject?: string; label?: string } {
+  if (record.subject === undefined) return {};
+  return record.label === undefined
+    ? { subject: record.subject }
+    : { subject: record.subject, label: record.label };
+}
+
 /** What a handle remembers of the record it read. */
 function bind(key: string, { entry, record }: Found): BoundRecord {
   return {
@@ -731,6 +961,7 @@ function rebase<Data, Flash>(
       createdAt: record.createdAt,
       data: applyChanges(record.data, handle.changes),
       flash: applyChanges(record.flash, handle.flashChanges),
+      ...(handle.ownerChanged ? handle.owner : ownerOf(record)),
     },
   };
 }

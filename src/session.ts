@@ -88,6 +88,36 @@ export interface Session<Data = SessionData, Flash = SessionData> {
    */
   delete(key: keyof Data & string): void;
   /**
+   * Whom the session belongs to, as set by `setSubject()`: typically the
+   * user id, after login. `undefined` for an anonymous session.
+   */
+  readonly subject: string | undefined;
+  /**
+   * Says whom the session belongs to, so that the manager can list and
+   * revoke all sessions of that subject (`listSessions()`,
+   * `revokeSessions()`: "sign out everywhere"). Call it at login, after
+   * `regenerate()`; `undefined` detaches the session.
+   *
+   * @param subject The subject, such as a user id; not shown to anyone.
+   * @param options A label describing the session to its owner, such as the
+   * browser and device, shown by `listSessions()`.
+   *
+   * @example Attach the session to a user at login
+   * ```ts
+   * import { createSessionManager } from "@sesame/session";
+   *
+   * const sessions = createSessionManager();
+   * const request = new Request("http://localhost/login", { method: "POST" });
+   * const session = await sessions.load(request);
+   * session.regenerate();
+   * session.setSubject("user-42", {
+   *   label: request.headers.get("User-Agent") ?? "unknown device",
+   * });
+   * await session.commit();
+   * ```
+   */
+  setSubject(subject: string | undefined, options?: SubjectOptions): void;
+  /**
    * Changes a value by a function of its latest stored value: the
    * read-modify-write for counters, lists and carts.
    *
@@ -178,6 +208,26 @@ export interface Session<Data = SessionData, Flash = SessionData> {
   commit(): Promise<string | undefined>;
 }
 
+/**
+ * Options of `Session.setSubject()`.
+ *
+ * @example A label from the request
+ * ```ts
+ * import type { SubjectOptions } from "@sesame/session";
+ *
+ * const options: SubjectOptions = { label: "Firefox on Linux" };
+ * ```
+ */
+export interface SubjectOptions {
+  /**
+   * A description of the session for its owner, such as the browser and
+   * device; at most 200 characters.
+   *
+   * @default {undefined}
+   */
+  label?: string;
+}
+
 /** Marks a deleted key in a change set. */
 export const DELETED: unique symbol = Symbol("deleted");
 
@@ -242,6 +292,10 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   readonly flashChanges: Map<string, unknown> = new Map();
   /** Whether the session was ended by a concurrent request (see `stale`). */
   isStale: boolean;
+  /** The subject and label, as stored or as set by this request. */
+  owner: { subject?: string; label?: string };
+  /** Whether `setSubject()` changed the owner since the last commit. */
+  ownerChanged = false;
   /** The `Set-Cookie` value owed for the request so far. */
   setCookie: string | undefined;
   #destroyed = false;
@@ -265,6 +319,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
       record: BoundRecord;
       data: SessionData;
       flash: SessionData;
+      owner?: { subject?: string; label?: string };
     },
     hadCookie = bound !== undefined,
     stale = false,
@@ -278,6 +333,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     this.bound = bound?.record;
     this.data = bound?.data ?? {};
     this.incomingFlash = bound?.flash ?? {};
+    this.owner = bound?.owner ?? {};
   }
 
   get id(): string {
@@ -296,10 +352,38 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     return this.isStale;
   }
 
+  get subject(): string | undefined {
+    return this.owner.subject;
+  }
+
   /** Whether there is anything to write. */
   get dirty(): boolean {
     return this.regeneratedFrom !== undefined || this.changes.size > 0 ||
-      this.flashChanges.size > 0;
+      this.flashChanges.size > 0 || this.ownerChanged;
+  }
+
+  setSubject(subject: string | undefined, options: SubjectOptions = {}): void {
+    if (
+      subject !== undefined && (typeof subject !== "string" || subject === "")
+    ) {
+      throw new TypeError(
+        `Cannot set session subject: subject must be a non-empty string or undefined, received ${typeof subject}`,
+      );
+    }
+    const label = options?.label;
+    if (
+      label !== undefined && (typeof label !== "string" || label.length > 200)
+    ) {
+      throw new TypeError(
+        "Cannot set session subject: label must be a string of at most 200 characters",
+      );
+    }
+    this.owner = subject === undefined
+      ? {}
+      : label === undefined
+      ? { subject }
+      : { subject, label };
+    this.ownerChanged = true;
   }
 
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
@@ -393,6 +477,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     this.currentId = undefined;
     this.data = {};
     this.incomingFlash = {};
+    this.owner = {};
+    this.ownerChanged = false;
     this.changes.clear();
     this.flashChanges.clear();
     this.#destroyed = true;

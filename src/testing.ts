@@ -539,6 +539,123 @@ export function testSessionStore(
           void store;
         }));
 
+      /** Logs a new device in as `subject` and returns its cookie. */
+      async function login(
+        load: (cookie?: string) => ReturnType<
+          ReturnType<typeof createSessionManager<Data>>["load"]
+        >,
+        subject: string,
+        label: string,
+      ): Promise<string> {
+        const session = await load();
+        session.regenerate();
+        session.setSubject(subject, { label });
+        session.set("user", subject);
+        return (await session.commit())!.split(";")[0];
+      }
+
+      test("listSessions() lists a subject's devices and marks the current one", async (t) => {
+        await withSessions(async ({ store, sessions, load }) => {
+          if (!store.subjects) return t.skip("store has no subject index");
+          const laptop = await login(load, "user-1", "laptop");
+          await subject.advanceSeconds(1);
+          const phone = await login(load, "user-1", "phone");
+          await login(load, "user-2", "other user");
+          const current = await load(phone);
+          assert.equal(current.subject, "user-1");
+          const listed = await sessions.listSessions("user-1", current);
+          assert.deepEqual(
+            listed.map(({ label, current }) => ({ label, current })),
+            [{ label: "phone", current: true }, {
+              label: "laptop",
+              current: false,
+            }],
+          );
+          for (const info of listed) {
+            assert.equal(info.handle.length, 43);
+            assert.ok(
+              !laptop.includes(info.handle) && !phone.includes(info.handle),
+            );
+            assert.ok(info.expiresAt > subject.now());
+          }
+          assert.deepEqual(await sessions.listSessions("nobody"), []);
+        });
+      });
+
+      test("revokeSessions() ends every other session of the subject at once", async (t) => {
+        await withSessions(async ({ store, sessions, load }) => {
+          if (!store.subjects) return t.skip("store has no subject index");
+          const devices = [];
+          for (const label of ["a", "b", "c"]) {
+            devices.push(await login(load, "user-1", label));
+          }
+          const other = await login(load, "user-2", "d");
+          const keep = await load(devices[0]);
+          const inFlight = await load(devices[1]);
+          assert.equal(
+            await sessions.revokeSessions("user-1", { except: keep }),
+            2,
+          );
+          assert.equal((await load(devices[0])).get("user"), "user-1");
+          assert.equal((await load(devices[1])).isNew, true);
+          assert.equal((await load(devices[2])).isNew, true);
+          assert.equal((await load(other)).get("user"), "user-2");
+          inFlight.set("theme", "dark");
+          assert.equal(await inFlight.commit(), undefined, "no resurrection");
+          assert.equal((await load(devices[1])).isNew, true);
+          assert.deepEqual(
+            (await sessions.listSessions("user-1")).map((i) => i.label),
+            ["a"],
+          );
+          assert.equal(await sessions.revokeSessions("user-1"), 1);
+          assert.equal((await load(devices[0])).isNew, true);
+        });
+      });
+
+      test("revokeSession() ends the one session named by its handle", async (t) => {
+        await withSessions(async ({ store, sessions, load }) => {
+          if (!store.subjects) return t.skip("store has no subject index");
+          const laptop = await login(load, "user-1", "laptop");
+          const phone = await login(load, "user-1", "phone");
+          const [info] = (await sessions.listSessions("user-1"))
+            .filter((i) => i.label === "phone");
+          assert.equal(
+            await sessions.revokeSession("user-2", info.handle),
+            false,
+          );
+          assert.equal(
+            await sessions.revokeSession("user-1", info.handle),
+            true,
+          );
+          assert.equal(
+            await sessions.revokeSession("user-1", info.handle),
+            false,
+          );
+          assert.equal((await load(phone)).isNew, true);
+          assert.equal((await load(laptop)).get("user"), "user-1");
+        });
+      });
+
+      test("a regenerated or re-assigned session leaves its old place in the list", async (t) => {
+        await withSessions(async ({ store, sessions, load, cookieOf }) => {
+          if (!store.subjects) return t.skip("store has no subject index");
+          const first = await login(load, "user-1", "laptop");
+          const session = await load(first);
+          session.regenerate();
+          const second = cookieOf(await session.commit());
+          assert.equal((await sessions.listSessions("user-1")).length, 1);
+          const moved = await load(second);
+          moved.setSubject("user-2");
+          await moved.commit();
+          assert.deepEqual(await sessions.listSessions("user-1"), []);
+          assert.equal((await sessions.listSessions("user-2")).length, 1);
+          const anonymous = await load(second);
+          anonymous.setSubject(undefined);
+          await anonymous.commit();
+          assert.deepEqual(await sessions.listSessions("user-2"), []);
+        });
+      });
+
       test("the rotated id is forgotten after the grace period", () =>
         withSessions(async ({ load }) => {
           const cookie = await start(load);

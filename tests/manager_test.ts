@@ -717,6 +717,49 @@ describe("createSessionManager() under contention", () => {
   });
 });
 
+describe("createSessionManager() subjects", () => {
+  test("listing or revoking needs a store with a subject index", async () => {
+    const inner = new MemoryStore();
+    const store: SessionStore = {
+      compareAndSet: true,
+      get: (key) => inner.get(key),
+      set: (key, value, options) => inner.set(key, value, options),
+      delete: (key) => inner.delete(key),
+    };
+    const sessions = createSessionManager({ store });
+    const message =
+      "the store keeps no subject index (SessionStore.subjects); use a store that does, such as MemoryStore, RedisStore or DenoKvStore";
+    await assert.rejects(sessions.listSessions("user-1"), {
+      name: "TypeError",
+      message: `Cannot list sessions: ${message}`,
+    });
+    await assert.rejects(sessions.revokeSessions("user-1"), {
+      name: "TypeError",
+      message: `Cannot revoke sessions: ${message}`,
+    });
+  });
+
+  test("setSubject() refuses an empty subject and an overlong label", async () => {
+    const sessions = createSessionManager();
+    const session = await sessions.load(new Request(URL));
+    assert.throws(() => session.setSubject(""), TypeError);
+    assert.throws(
+      () => session.setSubject("user-1", { label: "x".repeat(201) }),
+      TypeError,
+    );
+  });
+
+  test("the subject survives regenerate() and travels in the record", async () => {
+    const { visit } = setup();
+    await visit((s) => {
+      s.setSubject("user-1", { label: "laptop" });
+      s.set("user", "ada");
+    });
+    await visit((s) => s.regenerate());
+    await visit((s) => assert.equal(s.subject, "user-1"));
+  });
+});
+
 describe("createSessionManager() configuration", () => {
   const cases: [SessionManagerOptions, string, string][] = [
     [

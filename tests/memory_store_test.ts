@@ -68,6 +68,22 @@ describe("MemoryStore", () => {
     assert.equal((await store.get("k"))?.value, "v");
   });
 
+  test("subject index entries leave with their records", async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ maxEntries: 2, now: clock.now });
+    const expiresAt = clock.now() + 60_000;
+    for (const key of ["a", "b", "c"]) {
+      await store.subjects.add("user", key, expiresAt);
+      await store.set(key, "v", { expiresAt });
+    }
+    assert.deepEqual((await store.subjects.list("user")).sort(), ["b", "c"]);
+    await store.delete("b");
+    assert.deepEqual(await store.subjects.list("user"), ["c"]);
+    clock.advanceSeconds(60);
+    await store.get("c");
+    assert.deepEqual(await store.subjects.list("user"), []);
+  });
+
   test("rejects a maxEntries that is not a whole number of at least 1", () => {
     assert.throws(() => new MemoryStore({ maxEntries: 0 }), {
       name: "RangeError",

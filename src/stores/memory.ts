@@ -4,6 +4,7 @@ import type {
   StoreEntry,
   StoreSetOptions,
   StoreSetResult,
+  SubjectIndex,
 } from "../store.ts";
 
 /**
@@ -67,7 +68,42 @@ export class MemoryStore implements SessionStore {
   /** Records never leave the process, so ids need no hashing. */
   readonly inProcess = true;
 
+  /**
+   * Which records belong to which subject, for listing and revoking a
+   * user's sessions. Entries leave with their records (deleted, expired or
+   * evicted), so the index never outgrows the store.
+   */
+  readonly subjects: SubjectIndex = {
+    add: (subject, key, expiresAt) => {
+      if (this.#subjectOf.get(key) !== subject) this.#unindex(key);
+      let keys = this.#bySubject.get(subject);
+      if (keys === undefined) this.#bySubject.set(subject, keys = new Map());
+      keys.set(key, Math.max(expiresAt, keys.get(key) ?? 0));
+      this.#subjectOf.set(key, subject);
+      return Promise.resolve();
+    },
+    list: (subject) => {
+      const keys = this.#bySubject.get(subject);
+      if (keys === undefined) return Promise.resolve([]);
+      const now = this.#now();
+      const live: string[] = [];
+      for (const [key, expiresAt] of keys) {
+        if (expiresAt > now) live.push(key);
+        else this.#unindex(key);
+      }
+      return Promise.resolve(live);
+    },
+    remove: (subject, keys) => {
+      for (const key of keys) {
+        if (this.#subjectOf.get(key) === subject) this.#unindex(key);
+      }
+      return Promise.resolve();
+    },
+  };
+
   #entries = new Map<string, MemoryEntry>();
+  #bySubject = new Map<string, Map<string, number>>();
+  #subjectOf = new Map<string, string>();
   #maxEntries: number;
   #now: () => number;
   #nextVersion = 1;
@@ -139,8 +175,10 @@ export class MemoryStore implements SessionStore {
     if (expiresAt > this.#now()) {
       this.#entries.set(key, { value, expiresAt, version });
       if (this.#entries.size > this.#maxEntries) {
-        this.#entries.delete(this.#entries.keys().next().value!);
+        this.#drop(this.#entries.keys().next().value!);
       }
+    } else {
+      this.#unindex(key);
     }
     return Promise.resolve({ ok: true, version });
   }
@@ -151,7 +189,7 @@ export class MemoryStore implements SessionStore {
    * @param key The record's key.
    */
   delete(key: string): Promise<void> {
-    this.#entries.delete(key);
+    this.#drop(key);
     return Promise.resolve();
   }
 
@@ -176,7 +214,23 @@ export class MemoryStore implements SessionStore {
   #live(key: string): MemoryEntry | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined || entry.expiresAt > this.#now()) return entry;
-    this.#entries.delete(key);
+    this.#drop(key);
     return undefined;
+  }
+
+  /** Removes a record and its subject index entry. */
+  #drop(key: string): void {
+    this.#entries.delete(key);
+    this.#unindex(key);
+  }
+
+  /** Removes a key from the subject index. */
+  #unindex(key: string): void {
+    const subject = this.#subjectOf.get(key);
+    if (subject === undefined) return;
+    this.#subjectOf.delete(key);
+    const keys = this.#bySubject.get(subject)!;
+    keys.delete(key);
+    if (keys.size === 0) this.#bySubject.delete(subject);
   }
 }
