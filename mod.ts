@@ -49,5 +49,6 @@ export {
   SessionConflictError,
   SessionError,
   SessionStoreError,
+  SessionTooLargeError,
   type StoreOperation,
 } from "./src/errors.ts";

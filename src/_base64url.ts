@@ -70,3 +70,42 @@ function encodeRange(bytes: Uint8Array, start: number, end: number): string {
   }
   return String.fromCharCode.apply(null, codes);
 }
+
+/** For each ASCII char code: its 6-bit value in base64url, or -1. */
+const DECODE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) {
+  DECODE[
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+      .charCodeAt(i)
+  ] = i;
+}
+
+/**
+ * Decodes base64url without padding; `undefined` for anything else (other
+ * characters, an impossible length, or non-zero spare bits), never throwing:
+ * its input comes from untrusted cookies.
+ */
+export function decodeBase64urlNoPadding(
+  text: string,
+): Uint8Array<ArrayBuffer> | undefined {
+  const length = text.length;
+  if (length % 4 === 1) return undefined;
+  const bytes = new Uint8Array(Math.floor(length * 3 / 4));
+  let buffer = 0;
+  let bits = 0;
+  let out = 0;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    const value = code < 128 ? DECODE[code] : -1;
+    if (value < 0) return undefined;
+    buffer = (buffer << 6) | value;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[out++] = (buffer >> bits) & 0xff;
+    }
+  }
+  // The leftover bits must be zero: one spelling per byte string.
+  if ((buffer & ((1 << bits) - 1)) !== 0) return undefined;
+  return bytes;
+}

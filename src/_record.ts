@@ -40,12 +40,22 @@ export function serializeRotated(now: number): string {
 export function parseRecord(
   text: string,
 ): SessionRecord | typeof ROTATED | undefined {
-  let parsed: unknown;
+  return readRecord(parseJson(text));
+}
+
+/** Parses JSON text; `undefined` when it is not JSON. */
+export function parseJson(text: string): unknown {
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+/** Reads a record from parsed JSON, as {@linkcode parseRecord} does. */
+export function readRecord(
+  parsed: unknown,
+): SessionRecord | typeof ROTATED | undefined {
   if (!isPlainObject(parsed)) return undefined;
   const { createdAt, data, flash, rotatedAt, subject, label } = parsed;
   if (typeof rotatedAt === "number") return ROTATED;

@@ -206,6 +206,13 @@ export interface SessionCookie {
    * @returns The `Set-Cookie` header value.
    */
   serializeDeletion(request: Request): string;
+  /**
+   * The cookie's name for the request's scheme, prefix included.
+   *
+   * @param request The request being answered.
+   * @returns The name.
+   */
+  nameFor(request: Request): string;
 }
 
 /**
@@ -655,6 +662,10 @@ export function createSessionCookie(
 
     serializeDeletion(request: Request): string {
       return pick(request).deletion;
+    },
+
+    nameFor(request: Request): string {
+      return pick(request).name;
     },
   });
 }

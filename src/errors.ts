@@ -112,3 +112,44 @@ export class SessionConflictError extends SessionError {
     this.attempts = attempts;
   }
 }
+
+/**
+ * A session grew past what its store can keep: nothing was written and no
+ * cookie was sent, so the previous state stays as it was.
+ *
+ * The sealed cookie store raises it when the sealed session would not fit in
+ * a 4096-byte cookie.
+ *
+ * @example Tell the user the cart is full
+ * ```ts
+ * import { SessionTooLargeError } from "@sesame/session";
+ *
+ * function messageFor(error: unknown): string | undefined {
+ *   return error instanceof SessionTooLargeError
+ *     ? `The session is full (${error.bytes} of ${error.limit} bytes)`
+ *     : undefined;
+ * }
+ * ```
+ */
+export class SessionTooLargeError extends SessionError {
+  /** How many bytes the session would have taken. */
+  readonly bytes: number;
+  /** The most the store keeps. */
+  readonly limit: number;
+
+  /**
+   * Creates a size error.
+   *
+   * @param what What would have grown too large, such as "the sealed cookie".
+   * @param bytes How many bytes it would have taken.
+   * @param limit The most the store keeps.
+   */
+  constructor(what: string, bytes: number, limit: number) {
+    super(
+      `Cannot save session: ${what} would take ${bytes} bytes, over the limit of ${limit} bytes`,
+    );
+    this.name = "SessionTooLargeError";
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}

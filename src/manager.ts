@@ -5,7 +5,9 @@ import {
 } from "./_options.ts";
 import {
   getOwn,
+  parseJson,
   parseRecord,
+  readRecord,
   ROTATED,
   serializeRecord,
   serializeRotated,
@@ -20,6 +22,7 @@ import {
 import {
   SessionConflictError,
   SessionStoreError,
+  SessionTooLargeError,
   type StoreOperation,
 } from "./errors.ts";
 import {
@@ -34,6 +37,7 @@ import { sha256Base64url } from "./_sha256.ts";
 import { hashSessionId, isSessionId } from "./session_id.ts";
 import type { SessionStore, StoreEntry, StoreSetOptions } from "./store.ts";
 import { MemoryStore } from "./stores/memory.ts";
+import type { SealedCookieStore } from "./stores/sealed_cookie.ts";
 
 /**
  * Options of {@linkcode createSessionManager}.
@@ -56,7 +60,7 @@ export interface SessionManagerOptions {
    *
    * @default {new MemoryStore()}
    */
-  store?: SessionStore;
+  store?: SessionStore | SealedCookieStore;
   /**
    * The session cookie's name and attributes. The defaults are the strict
    * ones: `HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` and the `__Host-`
@@ -332,8 +336,23 @@ export function createSessionManager<
   return new Manager<Data, Flash>(options);
 }
 
+/** What a manager over the sealed cookie store uses instead of a store. */
+const NO_STORE: SessionStore = {
+  compareAndSet: false,
+  get: () =>
+    Promise.reject(new Error("The sealed cookie store has no records")),
+  set: () =>
+    Promise.reject(new Error("The sealed cookie store has no records")),
+  delete: () =>
+    Promise.reject(new Error("The sealed cookie store has no records")),
+};
+
+/** The most a browser keeps of one cookie's name and value together. */
+const MAX_COOKIE_BYTES = 4096;
+
 class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   #store: SessionStore;
+  #sealed: SealedCookieStore | undefined;
   #cookie: SessionCookie;
   #idleMs: number;
   #absoluteMs: number;
@@ -352,7 +371,12 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         }`,
       );
     }
-    this.#store = checkStore(options.store) ?? new MemoryStore();
+    if (isSealed(options.store)) {
+      this.#sealed = options.store;
+      this.#store = NO_STORE;
+    } else {
+      this.#store = checkStore(options.store) ?? new MemoryStore();
+    }
     this.#cookie = createSessionCookie(options.cookie);
     const idle = wholeNumberOption(
       ACTION,
@@ -400,6 +424,9 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   }
 
   async load(request: Request): Promise<Session<Data, Flash>> {
+    if (this.#sealed !== undefined) {
+      return this.#loadSealed(request, this.#sealed);
+    }
     const id = this.#cookie.read(request);
     if (id === undefined) return new SessionHandle(request, this.#commit);
     if (!isSessionId(id)) {
@@ -594,7 +621,113 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  /** Loads a session sealed in the cookie itself. */
+  async #loadSealed(
+    request: Request,
+    sealed: SealedCookieStore,
+  ): Promise<SessionHandle<Data, Flash>> {
+    const value = this.#cookie.read(request);
+    if (value === undefined) return new SessionHandle(request, this.#commit);
+    const text = value.length > MAX_COOKIE_BYTES
+      ? undefined
+      : await sealed.unseal(value);
+    const parsed = text === undefined ? undefined : parseJson(text);
+    const record = readRecord(parsed);
+    const { id, expiresAt } = (parsed ?? {}) as Record<string, unknown>;
+    const now = this.#now();
+    if (
+      record === undefined || record === ROTATED ||
+      typeof id !== "string" || !isSessionId(id) ||
+      typeof expiresAt !== "number" || !(expiresAt > now) ||
+      record.createdAt + this.#absoluteMs <= now
+    ) {
+      return new SessionHandle(request, this.#commit, undefined, true);
+    }
+    return new SessionHandle(request, this.#commit, {
+      id,
+      record: {
+        key: "",
+        version: undefined,
+        expiresAt,
+        createdAt: record.createdAt,
+        value: "",
+      },
+      data: record.data,
+      flash: record.flash,
+      owner: ownerOf(record),
+    });
+  }
+
+  /**
+   * Seals the whole session into the cookie when it changed, was
+   * regenerated, or its expiry is due to move. There is no record to
+   * delete: `destroy()` only expires the cookie.
+   */
+  async #saveSealed(
+    handle: SessionHandle<Data, Flash>,
+    sealed: SealedCookieStore,
+  ): Promise<void> {
+    const now = this.#now();
+    const bound = handle.regeneratedFrom === undefined
+      ? handle.bound
+      : undefined;
+    let createdAt = now;
+    let expiresAt = this.#expiryFor(now, now);
+    if (bound !== undefined) {
+      const extended = this.#extension(bound, now);
+      if (!handle.dirty && extended === undefined) return;
+      createdAt = bound.createdAt;
+      expiresAt = extended ?? bound.expiresAt;
+    } else if (!handle.dirty) {
+      if (
+        handle.destroyed &&
+        (handle.hadCookie || handle.destroyedKey !== undefined)
+      ) {
+        handle.destroyedKey = undefined;
+        handle.setCookie = this.#cookie.serializeDeletion(handle.request);
+      }
+      return;
+    }
+    const record: SessionRecord = {
+      createdAt,
+      data: handle.data,
+      flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+      ...handle.owner,
+    };
+    // The id and the expiry travel inside the sealed payload.
+    const text = `{"id":"${handle.id}","expiresAt":${expiresAt},${
+      serializeRecord(record).slice(1)
+    }`;
+    const value = await sealed.seal(text);
+    const bytes = this.#cookie.nameFor(handle.request).length + 1 +
+      value.length;
+    if (bytes > MAX_COOKIE_BYTES) {
+      throw new SessionTooLargeError(
+        "the sealed cookie",
+        bytes,
+        MAX_COOKIE_BYTES,
+      );
+    }
+    handle.destroyedKey = undefined;
+    handle.regeneratedFrom = undefined;
+    this.#settle(handle, {
+      key: "",
+      version: undefined,
+      expiresAt,
+      createdAt,
+      value: "",
+    }, record);
+    handle.setCookie = this.#cookie.serialize(
+      handle.request,
+      value,
+      Math.ceil((expiresAt - now) / 1000),
+    );
+  }
+
   async #save(handle: SessionHandle<Data, Flash>): Promise<void> {
+    if (this.#sealed !== undefined) {
+      return this.#saveSealed(handle, this.#sealed);
+    }
     if (handle.isStale) return;
     const destroyed = handle.destroyedKey;
     if (destroyed !== undefined) {
@@ -991,6 +1124,18 @@ function applyChanges(
     else setOwn(target, key, value);
   }
   return target;
+}
+
+/**
+ * Whether the store keeps sessions in the cookie. Recognised by shape, so
+ * that the manager does not load the sealed cookie store's code for apps that
+ * do not import it.
+ */
+function isSealed(store: unknown): store is SealedCookieStore {
+  const candidate = store as Partial<SealedCookieStore> | undefined;
+  return candidate?.sealed === true &&
+    typeof candidate.seal === "function" &&
+    typeof candidate.unseal === "function";
 }
 
 /** Checks the shape of a store given in the options. */

@@ -1,6 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeBase64urlNoPadding } from "../src/_base64url.ts";
+import {
+  decodeBase64urlNoPadding,
+  encodeBase64urlNoPadding,
+} from "../src/_base64url.ts";
 
 /** The reference: `btoa`, then the base64url alphabet, then no padding. */
 function reference(bytes: Uint8Array): string {
@@ -80,5 +83,29 @@ describe("encodeBase64urlNoPadding()", () => {
     const bytes = crypto.getRandomValues(new Uint8Array(40));
     const view = bytes.subarray(5, 37);
     assert.equal(encodeBase64urlNoPadding(view), reference(view));
+  });
+});
+
+describe("decodeBase64urlNoPadding", () => {
+  test("round-trips random bytes of every length up to 70", () => {
+    for (let length = 0; length <= 70; length++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(length));
+      assert.deepEqual(
+        decodeBase64urlNoPadding(encodeBase64urlNoPadding(bytes)),
+        bytes,
+      );
+    }
+  });
+
+  test("refuses what is not canonical base64url without padding", () => {
+    // Impossible lengths, padding, the base64 alphabet, non-zero spare
+    // bits ("AB", "AAB"), non-ASCII and whitespace.
+    for (
+      const text of ["A", "AAAAA", "AA==", "A+B/", "AB", "AAB", "ä", " AAAA"]
+    ) {
+      assert.equal(decodeBase64urlNoPadding(text), undefined, text);
+    }
+    assert.deepEqual(decodeBase64urlNoPadding("AA"), new Uint8Array([0]));
+    assert.deepEqual(decodeBase64urlNoPadding(""), new Uint8Array(0));
   });
 });
