@@ -1030,13 +1030,20 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     } else {
       // Without touch(), the stored text is written back unchanged. With
       // compare-and-set a concurrent change wins (and extended the expiry
-      // itself); without it, a change that lands in between is overwritten.
+      // itself); without it, the latest text is read again first, so that
+      // only a change landing in between could be overwritten.
+      let base = bound;
+      if (!store.compareAndSet) {
+        const latest = await this.#read(bound.key);
+        if (latest === undefined || latest === ROTATED) return;
+        base = bind(bound.key, latest);
+      }
       const result = await this.#call(
         "set",
         () =>
-          store.set(bound.key, bound.value, {
+          store.set(base.key, base.value, {
             expiresAt,
-            ...this.#ifVersion(bound.version),
+            ...this.#ifVersion(base.version),
           }),
       );
       extended = result.ok;
