@@ -118,7 +118,8 @@ export class SessionConflictError extends SessionError {
  * cookie was sent, so the previous state stays as it was.
  *
  * The sealed cookie store raises it when the sealed session would not fit in
- * a 4096-byte cookie.
+ * a 4096-byte cookie; a store with a size limit (Deno KV's 64 KiB per value)
+ * raises it for a record over the limit.
  *
  * @example Tell the user the cart is full
  * ```ts

@@ -599,6 +599,9 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     try {
       return await call();
     } catch (cause) {
+      // A store that refuses a record as too large wrote nothing: say so as
+      // it is, like the sealed cookie store does.
+      if (cause instanceof SessionTooLargeError) throw cause;
       throw new SessionStoreError(operation, { cause });
     }
   }

@@ -65,6 +65,13 @@ export interface SessionStoreTestOptions {
    * reads, or waits for real when the backend keeps time itself.
    */
   advanceSeconds(seconds: number): Promise<void>;
+  /**
+   * The most bytes of UTF-8 a value may take in this store, for a backend
+   * with a size limit. The suite then round-trips a value of exactly this
+   * size, and checks that a larger one rejects and leaves the entry as it
+   * was. Without it, values of 100,000 bytes must round-trip.
+   */
+  maxValueBytes?: number;
 }
 
 /**
@@ -153,15 +160,36 @@ export function testSessionStore(
         }
       }));
 
+    /** A JSON value of unicode text padded to `bytes` bytes of UTF-8. */
+    const valueOf = (bytes: number) => {
+      const text = "zürich 東京 🍪 \u2028";
+      const size = new TextEncoder().encode(JSON.stringify({ text, big: "" }))
+        .length;
+      return JSON.stringify({ text, big: "x".repeat(bytes - size) });
+    };
+
     test("values keep unicode and size intact", () =>
       withStore(async (store) => {
-        const value = JSON.stringify({
-          text: "zürich 東京 🍪 \u2028",
-          big: "x".repeat(100_000),
-        });
+        const value = valueOf(subject.maxValueBytes ?? 100_000);
         await store.set("k", value, { expiresAt: later(60) });
         assert.equal((await store.get("k"))?.value, value);
       }));
+
+    test("a value over the store's size limit rejects and changes nothing", async (t) => {
+      await withStore(async (store) => {
+        const limit = subject.maxValueBytes;
+        if (limit === undefined) return t.skip("store has no size limit");
+        await store.set("k", "before", { expiresAt: later(60) });
+        await assert.rejects(
+          store.set("k", valueOf(limit + 1), { expiresAt: later(60) }),
+        );
+        await assert.rejects(
+          store.set("new", valueOf(limit + 1), { expiresAt: later(60) }),
+        );
+        assert.equal((await store.get("k"))?.value, "before");
+        assert.equal(await store.get("new"), undefined);
+      });
+    });
 
     test("an entry is gone once its expiry has passed", () =>
       withStore(async (store) => {
