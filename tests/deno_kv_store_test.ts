@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SessionStoreError, SessionTooLargeError } from "../src/errors.ts";
+import { SessionTooLargeError } from "../src/errors.ts";
 import { createSessionManager } from "../src/manager.ts";
 import { hashSessionId } from "../src/session_id.ts";
 import type { SessionStore } from "../src/store.ts";
