@@ -1,0 +1,612 @@
+/**
+ * A session store over Redis or Valkey, shared by every process that serves
+ * the site, with compare-and-set, expiry kept by Redis itself and an index of
+ * sessions by subject.
+ *
+ * The store depends on no Redis client: it takes any object with an
+ * `eval(script, keys, args)` method, so ioredis, node-redis, `@upstash/redis`
+ * and Bun's built-in client all fit with a wrapper of a few lines at most
+ * (see {@linkcode RedisStoreClient}). Each store call is one `EVAL` of a small Lua
+ * script, hence one round trip and one atomic step on the server.
+ *
+ * @example Sessions in Redis through ioredis
+ * ```ts ignore
+ * import { Redis } from "ioredis";
+ * import { createSessionManager } from "@sesame/session";
+ * import { RedisStore } from "@sesame/session/redis";
+ *
+ * const redis = new Redis(process.env.REDIS_URL!);
+ * const sessions = createSessionManager({
+ *   store: new RedisStore({
+ *     client: { eval: (s, k, a) => redis.eval(s, k.length, ...k, ...a) },
+ *   }),
+ * });
+ * ```
+ *
+ * It is not a cache or a general key-value client: it keeps session records
+ * and nothing else, under its own key prefix.
+ *
+ * @module
+ */
+import { encodeBase64urlNoPadding } from "../_base64url.ts";
+import { describeValue } from "../_options.ts";
+import type {
+  SessionStore,
+  StoreEntry,
+  StoreSetOptions,
+  StoreSetResult,
+  SubjectIndex,
+} from "../store.ts";
+
+/**
+ * The one method {@linkcode RedisStore} needs from a Redis client: run a Lua
+ * script with `EVAL`.
+ *
+ * The method sends `EVAL script keys.length ...keys ...args` and resolves
+ * with the script's reply as the client decodes it: a string, a number, `null`
+ * (or `undefined` or `false`) for a nil reply, or an array of these. Replies
+ * as bytes (`Uint8Array`, Node's `Buffer`) are read as UTF-8. Errors are
+ * passed through unchanged; the session manager wraps them in a
+ * `SessionStoreError`.
+ *
+ * Adapters for common clients, checked against each client's types or
+ * reference:
+ *
+ * | Client | `client` option |
+ * | --- | --- |
+ * | [ioredis](https://github.com/redis/ioredis) | `{ eval: (s, k, a) => redis.eval(s, k.length, ...k, ...a) }` |
+ * | [node-redis](https://github.com/redis/node-redis) v4 and later | `{ eval: (s, k, a) => client.eval(s, { keys: k, arguments: a }) }` |
+ * | [`@upstash/redis`](https://upstash.com/docs/redis/sdks/ts/overview) | `redis` itself: its `eval(script, keys, args)` fits as it is |
+ * | [Bun's `RedisClient`](https://bun.com/docs/runtime/redis) | `{ eval: (s, k, a) => redis.send("EVAL", [s, String(k.length), ...k, ...a]) }`, reconnecting as in the example below |
+ *
+ * Bun's client (checked with Bun 1.4) does not reconnect by itself once a
+ * connection has failed: every later command rejects until `connect()` is
+ * called, so its adapter should reconnect when `redis.connected` is `false`.
+ * `@upstash/redis` parses replies as JSON by default; the store's replies
+ * are built so that this leaves them intact, so `automaticDeserialization`
+ * may stay on.
+ *
+ * @example Adapt ioredis
+ * ```ts ignore
+ * import { Redis } from "ioredis";
+ * import type { RedisStoreClient } from "@sesame/session/redis";
+ *
+ * // While Redis is down, fail a call after one reconnection attempt
+ * // instead of twenty.
+ * const redis = new Redis("redis://127.0.0.1:6379", {
+ *   maxRetriesPerRequest: 1,
+ * });
+ * const client: RedisStoreClient = {
+ *   eval: (script, keys, args) =>
+ *     redis.eval(script, keys.length, ...keys, ...args),
+ * };
+ * ```
+ *
+ * @example Adapt node-redis
+ * ```ts ignore
+ * import { createClient } from "redis";
+ * import type { RedisStoreClient } from "@sesame/session/redis";
+ *
+ * const redis = await createClient({ url: "redis://127.0.0.1:6379" })
+ *   .connect();
+ * const client: RedisStoreClient = {
+ *   eval: (script, keys, args) =>
+ *     redis.eval(script, { keys, arguments: args }),
+ * };
+ * ```
+ *
+ * @example Use `@upstash/redis` as it is
+ * ```ts ignore
+ * import { Redis } from "@upstash/redis";
+ * import type { RedisStoreClient } from "@sesame/session/redis";
+ *
+ * const client: RedisStoreClient = Redis.fromEnv();
+ * ```
+ *
+ * @example Adapt Bun's built-in client, reconnecting after an outage
+ * ```ts ignore
+ * import { RedisClient } from "bun";
+ * import type { RedisStoreClient } from "@sesame/session/redis";
+ *
+ * // Without autoReconnect, a call fails at once while Redis is down
+ * // (instead of after about 30 seconds of retries), and the adapter
+ * // reconnects on the next call.
+ * const redis = new RedisClient("redis://127.0.0.1:6379", {
+ *   autoReconnect: false,
+ * });
+ * const client: RedisStoreClient = {
+ *   async eval(script, keys, args) {
+ *     if (!redis.connected) await redis.connect();
+ *     return await redis.send("EVAL", [
+ *       script,
+ *       String(keys.length),
+ *       ...keys,
+ *       ...args,
+ *     ]);
+ *   },
+ * };
+ * ```
+ */
+export interface RedisStoreClient {
+  /**
+   * Runs `EVAL script keys.length ...keys ...args` and resolves with the
+   * reply.
+   *
+   * @param script The Lua script's source.
+   * @param keys The keys the script touches (`KEYS` in Lua).
+   * @param args The other arguments (`ARGV` in Lua).
+   * @returns The script's reply.
+   */
+  eval(script: string, keys: string[], args: string[]): Promise<unknown>;
+}
+
+/**
+ * Options of {@linkcode RedisStore}.
+ *
+ * @example A store under its own prefix
+ * ```ts ignore
+ * import { Redis } from "ioredis";
+ * import { RedisStore } from "@sesame/session/redis";
+ *
+ * const redis = new Redis();
+ * const store = new RedisStore({
+ *   client: { eval: (s, k, a) => redis.eval(s, k.length, ...k, ...a) },
+ *   prefix: "shop:sessions:",
+ * });
+ * ```
+ */
+export interface RedisStoreOptions {
+  /**
+   * The connection: anything with an `eval(script, keys, args)` method (see
+   * {@linkcode RedisStoreClient} for adapters). The store never connects,
+   * closes or configures it; give it a client that reconnects after an
+   * outage and fails a call rather than queueing it for long while Redis is
+   * down, so that requests fail fast with a `SessionStoreError`.
+   */
+  client: RedisStoreClient;
+  /**
+   * The prefix of every key the store writes: records live under
+   * `prefix + "s:" + key` and subject indexes under
+   * `prefix + "u:" + subject`. Give apps or environments that share one
+   * database different prefixes. In Redis Cluster, a hash tag is not needed:
+   * every script touches a single key.
+   *
+   * @default {"sesame:"}
+   */
+  prefix?: string;
+}
+
+const ACTION = "Cannot create Redis store";
+const SET_ACTION = "Cannot set session record in Redis";
+const TOUCH_ACTION = "Cannot touch session record in Redis";
+
+/** Random bytes in a version: 128 bits, so that no version ever repeats. */
+const VERSION_BYTES = 16;
+
+/** A version as the store writes it: 22 base64url characters. */
+const VERSION = /^[\w-]{22}$/;
+
+/** A stored string that starts with a version and a colon. */
+const VERSIONED = /^[\w-]{22}:/;
+
+/** The same check in Lua, over the first 23 bytes of a stored string. */
+const LUA_IS_VERSIONED =
+  "#head == 23 and string.find(head, '^[%w_%-]+:$') ~= nil";
+
+/** The server's clock in milliseconds since the Unix epoch, in Lua. */
+const LUA_NOW =
+  "local time = redis.call('TIME')\nlocal now = time[1] * 1000 + math.floor(time[2] / 1000)";
+
+// KEYS[1]: the record. Replies nil, or the stored string and its absolute
+// expiry in milliseconds (-1 when it has none).
+const GET = `local stored = redis.call('GET', KEYS[1])
+if not stored then return false end
+return {stored, redis.call('PEXPIRETIME', KEYS[1])}`;
+
+// KEYS[1]: the record. ARGV: the expiry, the versioned value, the
+// precondition ("any", "absent" or "version") and the expected version.
+// Replies 1 when it wrote, 0 when the precondition failed. Only the first 23
+// bytes of the current value are read. SET with PXAT in the past deletes the
+// key, so such a write never leaves a live entry.
+const SET = `if ARGV[3] ~= 'any' then
+  local head = redis.call('GETRANGE', KEYS[1], 0, 22)
+  if ARGV[3] == 'absent' then
+    if ${LUA_IS_VERSIONED} then return 0 end
+  elseif head ~= ARGV[4] .. ':' then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[1])
+return 1`;
+
+// KEYS[1]: the record. ARGV[1]: the new expiry. Replies 1 when it moved the
+// expiry of a live entry, else 0.
+const TOUCH = `local head = redis.call('GETRANGE', KEYS[1], 0, 22)
+if not (${LUA_IS_VERSIONED}) then return 0 end
+return redis.call('PEXPIREAT', KEYS[1], ARGV[1])`;
+
+// KEYS[1]: the record.
+const DELETE = "return redis.call('DEL', KEYS[1])";
+
+// KEYS[1]: the subject's sorted set. ARGV: the expiry and the record key.
+// Drops expired members, adds the key (keeping the later expiry of a key
+// already there) and makes the set itself live at least as long.
+const SUBJECT_ADD = `${LUA_NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local expires = tonumber(ARGV[1])
+if expires <= now then return 0 end
+redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[2])
+if redis.call('PEXPIRETIME', KEYS[1]) < expires then
+  redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+end
+return 1`;
+
+// KEYS[1]: the subject's sorted set. Drops expired members, replies the rest.
+const SUBJECT_LIST = `${LUA_NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)`;
+
+// KEYS[1]: the subject's sorted set. ARGV: the record keys to forget, in
+// batches that stay below Lua's limit on unpacked values.
+const SUBJECT_REMOVE = `for i = 1, #ARGV, 1000 do
+  redis.call('ZREM', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+return 0`;
+
+/**
+ * A session store in Redis 7.0 or later, or Valkey, for sessions shared by
+ * several processes or kept across restarts. A compatible service works when
+ * it runs Lua scripts with `GET`, `GETRANGE`, `SET … PXAT`, `PEXPIREAT`,
+ * `PEXPIRETIME`, `TIME`, `ZADD … GT`, `ZRANGE`, `ZREM` and
+ * `ZREMRANGEBYSCORE`.
+ *
+ * **What is stored.** Each record is one string key,
+ * `prefix + "s:" + key`, holding `version + ":" + value`: a random 128-bit
+ * version (22 base64url characters) and the manager's serialised record.
+ * Keys are SHA-256 digests of session ids (the manager hashes ids for every
+ * store that is not `inProcess`), so a key listing or a dump of the database
+ * holds no usable cookie. The subject index is one sorted set per subject,
+ * `prefix + "u:" + subject`, whose members are record keys scored by their
+ * expiry; records and indexes live under different infixes, so no subject can
+ * ever name a record key.
+ *
+ * **Expiry.** Redis keeps the expiry: records are written with
+ * `SET … PXAT expiresAt` and extended by `touch()` with `PEXPIREAT`, and
+ * `get()` reads the exact expiry back with `PEXPIRETIME`. Redis frees expired
+ * records by itself, and decides expiry by its own clock: keep the clocks of
+ * the application's hosts and of Redis in sync (NTP). Expiries are whole
+ * milliseconds; a fractional one is rounded down. A subject's sorted set
+ * drops expired members whenever it is written or listed, and expires with
+ * its last member.
+ *
+ * **Compare-and-set.** Every `set()` writes a new random version, so a
+ * version never repeats for a key, not even after the record is deleted and
+ * created again, and `touch()` keeps it. The check of `ifVersion` and the
+ * write are one Lua script, hence atomic; it reads only the 23-byte version
+ * header of the current value, never the whole record.
+ *
+ * **Cost.** Every method is one `EVAL`: loading a session is one round trip,
+ * saving a change one, extending the expiry one. Scripts are sent in full
+ * (under 500 bytes each); each touches a single key, so the store works on
+ * Redis Cluster as well.
+ *
+ * **Limits.** A Redis string holds at most 512 MB, but every request reads
+ * and writes its whole record: keep sessions to a few kilobytes. Keys and
+ * subjects go to Redis as UTF-8, so strings with unpaired surrogates (not
+ * valid Unicode) are not kept apart. A key under the store's prefix that it
+ * did not write (no version header, or no expiry) reads as no record.
+ *
+ * **Errors.** The store lets every error of the client through as it is (the
+ * manager wraps it in a `SessionStoreError` whose `cause` it is), and
+ * rejects with an `Error` when a reply has an unexpected shape. A failure
+ * never leaves a half-written record: each script runs atomically.
+ *
+ * @example Share sessions between processes through ioredis
+ * ```ts ignore
+ * import { Redis } from "ioredis";
+ * import { createSessionManager } from "@sesame/session";
+ * import { RedisStore } from "@sesame/session/redis";
+ *
+ * const redis = new Redis(process.env.REDIS_URL!, {
+ *   // Fail a store call while Redis is down instead of queueing it.
+ *   maxRetriesPerRequest: 1,
+ * });
+ * const sessions = createSessionManager<{ visits: number }>({
+ *   store: new RedisStore({
+ *     client: { eval: (s, k, a) => redis.eval(s, k.length, ...k, ...a) },
+ *   }),
+ * });
+ *
+ * Deno.serve(sessions.handler((_request, session) => {
+ *   const visits = session.update("visits", (n = 0) => n + 1);
+ *   return Response.json({ visits });
+ * }));
+ * ```
+ *
+ * @example Use Bun's built-in client
+ * ```ts ignore
+ * import { RedisClient } from "bun";
+ * import { createSessionManager } from "@sesame/session";
+ * import { RedisStore } from "@sesame/session/redis";
+ *
+ * // REDIS_URL, or redis://localhost:6379.
+ * const redis = new RedisClient(undefined, { autoReconnect: false });
+ * const sessions = createSessionManager({
+ *   store: new RedisStore({
+ *     client: {
+ *       async eval(s, k, a) {
+ *         // Bun's client stays closed after a failed connection.
+ *         if (!redis.connected) await redis.connect();
+ *         return await redis.send("EVAL", [s, String(k.length), ...k, ...a]);
+ *       },
+ *     },
+ *   }),
+ * });
+ *
+ * Bun.serve({ fetch: sessions.handler(() => new Response("Hello")) });
+ * ```
+ */
+export class RedisStore implements SessionStore {
+  /** The store sets only what its precondition allows, atomically. */
+  readonly compareAndSet = true;
+
+  /**
+   * The index of records by subject: a sorted set per subject, in the same
+   * database and under the same prefix as the records.
+   */
+  readonly subjects: SubjectIndex;
+
+  #client: RedisStoreClient;
+  #records: string;
+
+  /**
+   * Creates a store over a client. It sends nothing until it is first used.
+   *
+   * @param options The client and the key prefix.
+   * @throws {TypeError} When `client` has no `eval` method or `prefix` is not
+   * a string.
+   */
+  constructor(options: RedisStoreOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `${ACTION}: options must be an object, received ${
+          describeValue(options)
+        }`,
+      );
+    }
+    const { client, prefix = "sesame:" } = options;
+    if (
+      (typeof client !== "object" && typeof client !== "function") ||
+      client === null || typeof client.eval !== "function"
+    ) {
+      throw new TypeError(
+        `${ACTION}: client must have an eval(script, keys, args) method, received ${
+          describeValue(client)
+        }`,
+      );
+    }
+    if (typeof prefix !== "string") {
+      throw new TypeError(
+        `${ACTION}: prefix must be a string, received ${describeValue(prefix)}`,
+      );
+    }
+    this.#client = client;
+    this.#records = prefix + "s:";
+    this.subjects = new RedisSubjectIndex(client, prefix + "u:");
+  }
+
+  /**
+   * Reads the live record under `key` and its expiry.
+   *
+   * @param key The record's key.
+   * @returns The entry, or `undefined` when there is none or it has expired.
+   */
+  async get(key: string): Promise<StoreEntry | undefined> {
+    const reply = await this.#client.eval(GET, [this.#records + key], []);
+    if (isNil(reply)) return undefined;
+    const [stored, expiresAt] = Array.isArray(reply) && reply.length === 2
+      ? [toText(reply[0]), toInteger(reply[1])]
+      : [];
+    if (stored === undefined || expiresAt === undefined) {
+      throw malformed(
+        "Cannot get session record from Redis",
+        "nil or an array of a string and a whole number",
+        reply,
+      );
+    }
+    // A key without an expiry or a version header was not written here.
+    if (expiresAt <= 0 || !VERSIONED.test(stored)) return undefined;
+    return {
+      value: stored.slice(23),
+      expiresAt,
+      version: stored.slice(0, 22),
+    };
+  }
+
+  /**
+   * Writes `value` under `key` with a new version if `options.ifVersion`
+   * allows it. A write whose expiry has already passed deletes the record.
+   *
+   * @param key The record's key.
+   * @param value The serialised record.
+   * @param options The expiry and the compare-and-set precondition.
+   * @returns Whether the record was written, and its new version.
+   * @throws {TypeError} When `options.expiresAt` is not a number.
+   * @throws {RangeError} When `options.expiresAt` is beyond ±2^53 - 1.
+   */
+  async set(
+    key: string,
+    value: string,
+    options: StoreSetOptions,
+  ): Promise<StoreSetResult> {
+    const expiresAt = expiryArgument(SET_ACTION, options.expiresAt);
+    const { ifVersion } = options;
+    if (typeof ifVersion === "string" && !VERSION.test(ifVersion)) {
+      // Not a version this store wrote, so no live record has it.
+      return { ok: false };
+    }
+    const version = createVersion();
+    const reply = await this.#client.eval(SET, [this.#records + key], [
+      expiresAt,
+      `${version}:${value}`,
+      ifVersion === undefined
+        ? "any"
+        : ifVersion === null
+        ? "absent"
+        : "version",
+      ifVersion ?? "",
+    ]);
+    return toFlag(reply, SET_ACTION) ? { ok: true, version } : { ok: false };
+  }
+
+  /**
+   * Deletes the record under `key`, if any.
+   *
+   * @param key The record's key.
+   */
+  async delete(key: string): Promise<void> {
+    await this.#client.eval(DELETE, [this.#records + key], []);
+  }
+
+  /**
+   * Moves the expiry of the live record under `key` without changing its
+   * value or version. An expiry that has already passed deletes the record.
+   *
+   * @param key The record's key.
+   * @param expiresAt The new expiry, in milliseconds since the Unix epoch.
+   * @returns `false` when there was no live record.
+   * @throws {TypeError} When `expiresAt` is not a number.
+   * @throws {RangeError} When `expiresAt` is beyond ±2^53 - 1.
+   */
+  async touch(key: string, expiresAt: number): Promise<boolean> {
+    const reply = await this.#client.eval(TOUCH, [this.#records + key], [
+      expiryArgument(TOUCH_ACTION, expiresAt),
+    ]);
+    return toFlag(reply, TOUCH_ACTION);
+  }
+}
+
+/** The subject index of a {@linkcode RedisStore}: a sorted set per subject. */
+class RedisSubjectIndex implements SubjectIndex {
+  #client: RedisStoreClient;
+  #subjects: string;
+
+  constructor(client: RedisStoreClient, subjects: string) {
+    this.#client = client;
+    this.#subjects = subjects;
+  }
+
+  async add(subject: string, key: string, expiresAt: number): Promise<void> {
+    await this.#client.eval(SUBJECT_ADD, [this.#subjects + subject], [
+      expiryArgument("Cannot add session to subject in Redis", expiresAt),
+      key,
+    ]);
+  }
+
+  async list(subject: string): Promise<string[]> {
+    const reply = await this.#client.eval(
+      SUBJECT_LIST,
+      [this.#subjects + subject],
+      [],
+    );
+    const keys = Array.isArray(reply) ? reply.map(toMember) : undefined;
+    if (keys === undefined || keys.includes(undefined)) {
+      throw malformed(
+        "Cannot list sessions of subject in Redis",
+        "an array of strings",
+        reply,
+      );
+    }
+    return keys as string[];
+  }
+
+  async remove(subject: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#client.eval(SUBJECT_REMOVE, [this.#subjects + subject], keys);
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** A new random version: 128 bits as 22 base64url characters. */
+function createVersion(): string {
+  const bytes = new Uint8Array(VERSION_BYTES);
+  crypto.getRandomValues(bytes);
+  return encodeBase64urlNoPadding(bytes);
+}
+
+/**
+ * An expiry as a Redis argument: whole milliseconds, at least 1 (Redis
+ * rejects 0 and negative absolute times; 1 is long past, so it expires the
+ * key all the same).
+ */
+function expiryArgument(action: string, expiresAt: number): string {
+  if (typeof expiresAt !== "number" || Number.isNaN(expiresAt)) {
+    throw new TypeError(
+      `${action}: expiresAt must be a number, received ${
+        describeValue(expiresAt)
+      }`,
+    );
+  }
+  if (Math.abs(expiresAt) > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(
+      `${action}: expiresAt must be a number of milliseconds from ${-Number
+        .MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, received ${
+        describeValue(expiresAt)
+      }`,
+    );
+  }
+  return String(Math.max(1, Math.floor(expiresAt)));
+}
+
+/** Whether a reply is nil, in any of the shapes clients give it. */
+function isNil(reply: unknown): boolean {
+  return reply === null || reply === undefined || reply === false;
+}
+
+/** A bulk string reply as text, or `undefined` when it is not one. */
+function toText(reply: unknown): string | undefined {
+  if (typeof reply === "string") return reply;
+  if (reply instanceof Uint8Array) return decoder.decode(reply);
+  return undefined;
+}
+
+/** An integer reply as a number, or `undefined` when it is not one. */
+function toInteger(reply: unknown): number | undefined {
+  const number = typeof reply === "number"
+    ? reply
+    : typeof reply === "bigint" ||
+        (typeof reply === "string" && /^-?\d{1,16}$/.test(reply))
+    ? Number(reply)
+    : undefined;
+  return Number.isSafeInteger(number) ? number : undefined;
+}
+
+/**
+ * A member of a sorted set as text. Clients that parse replies as JSON (as
+ * `@upstash/redis` does by default) turn a member such as `"123"` or `"true"`
+ * into a number or boolean only when it converts back to the same text, so
+ * `String` restores it.
+ */
+function toMember(reply: unknown): string | undefined {
+  return (typeof reply === "number" && Number.isFinite(reply)) ||
+      typeof reply === "boolean"
+    ? String(reply)
+    : toText(reply);
+}
+
+/** A `1` or `0` integer reply as a boolean. */
+function toFlag(reply: unknown, action: string): boolean {
+  const flag = toInteger(reply);
+  if (flag !== 0 && flag !== 1) throw malformed(action, "1 or 0", reply);
+  return flag === 1;
+}
+
+/** The error for a reply of an unexpected shape. */
+function malformed(action: string, expected: string, reply: unknown): Error {
+  return new Error(
+    `${action}: expected ${expected} in reply, received ${
+      describeValue(reply)
+    }`,
+  );
+}
