@@ -14,14 +14,21 @@ export interface DemoServer {
   stop(): Promise<void>;
 }
 
+/** How each runtime starts the demo, from the repository's root. */
 const COMMANDS: Record<string, string[]> = {
   deno: [
     "node_modules/.bin/deno",
     "run",
-    "--allow-net=127.0.0.1",
+    "--allow-net",
     "--allow-env",
+    "--allow-read",
+    "--allow-write",
+    "--allow-sys",
     "examples/demo/deno.ts",
   ],
+  bun: ["node_modules/.bin/bun", "examples/demo/bun.ts"],
+  node: [process.execPath, "--import", "tsx", "examples/demo/node.ts"],
+  worker: [process.execPath, "--import", "tsx", "examples/demo/worker_dev.ts"],
 };
 
 /** Starts the demo on `runtime` with extra environment variables. */

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createDemoApp } from "../examples/demo/app.ts";
 import { readDemoConfig } from "../examples/demo/config.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
+import { SealedCookieStore } from "../src/stores/sealed_cookie.ts";
 import type { SessionStore } from "../src/store.ts";
 import { CookieJar } from "./_cookie_jar.ts";
 
@@ -147,31 +148,65 @@ describe("demo app", () => {
 
 describe("demo configuration", () => {
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  const node = { name: "Node" };
 
-  test("defaults to port 8000 and the memory store", () => {
-    const config = readDemoConfig(env({}));
+  test("defaults to port 8000 and the memory store", async () => {
+    const config = await readDemoConfig(env({}), node);
     assert.equal(config.port, 8000);
     assert.ok(config.sessions.store instanceof MemoryStore);
     assert.equal(config.sessions.idleTimeoutSeconds, undefined);
   });
 
-  test("SESSION_TTL sets the idle timeout", () => {
-    const config = readDemoConfig(env({ SESSION_TTL: "2", PORT: "9000" }));
+  test("SESSION_TTL sets the idle timeout", async () => {
+    const config = await readDemoConfig(
+      env({ SESSION_TTL: "2", PORT: "9000" }),
+      node,
+    );
     assert.equal(config.port, 9000);
     assert.equal(config.sessions.idleTimeoutSeconds, 2);
   });
 
-  test("rejects unknown stores and bad numbers with a clear message", () => {
-    assert.throws(() => readDemoConfig(env({ SESSION_STORE: "mongo" })), {
-      message: 'SESSION_STORE must be "memory", received "mongo"',
-    });
-    assert.throws(
-      () => readDemoConfig(env({ SESSION_TTL: "-5" })),
-      /SESSION_TTL must be a whole number/,
+  test("SESSION_STORE=cookie takes SESSION_SECRET", async () => {
+    const config = await readDemoConfig(
+      env({ SESSION_STORE: "cookie", SESSION_SECRET: "s".repeat(32) }),
+      node,
     );
-    assert.throws(
-      () => readDemoConfig(env({ PORT: "http" })),
-      /PORT must be a whole number/,
-    );
+    assert.ok(config.sessions.store instanceof SealedCookieStore);
+  });
+
+  test("a missing variable or an unavailable store is a clear startup error", async () => {
+    const cases: [Record<string, string>, string][] = [
+      [
+        { SESSION_STORE: "mongo" },
+        'SESSION_STORE must be one of "memory", "redis", "denokv", "cookie", "cloudflarekv", received "mongo"',
+      ],
+      [
+        { SESSION_STORE: "redis" },
+        "SESSION_STORE=redis needs REDIS_URL, e.g. redis://127.0.0.1:6379",
+      ],
+      [
+        { SESSION_STORE: "redis", REDIS_URL: "redis://127.0.0.1:1" },
+        "SESSION_STORE=redis is not available on Node",
+      ],
+      [
+        { SESSION_STORE: "denokv" },
+        "SESSION_STORE=denokv is not available on Node",
+      ],
+      [
+        { SESSION_STORE: "cookie", SESSION_SECRET: "short" },
+        "SESSION_STORE=cookie needs SESSION_SECRET of at least 32 characters (generate one with: openssl rand -base64 32)",
+      ],
+      [
+        { SESSION_TTL: "-5" },
+        'SESSION_TTL must be a whole number from 1 to 315360000, received "-5"',
+      ],
+      [
+        { PORT: "http" },
+        'PORT must be a whole number from 0 to 65535, received "http"',
+      ],
+    ];
+    for (const [vars, message] of cases) {
+      await assert.rejects(readDemoConfig(env(vars), node), { message });
+    }
   });
 });

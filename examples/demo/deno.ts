@@ -1,14 +1,19 @@
 /**
- * The demo on `Deno.serve`: `npm run demo` (or `deno task demo`).
+ * The demo on `Deno.serve`: `npm run demo` (or `npm run demo:deno`).
  *
  * @module
  */
 import { createDemoApp } from "./app.ts";
 import { readDemoConfig } from "./config.ts";
+import { connectIoredis } from "./ioredis.ts";
 
 let config;
 try {
-  config = readDemoConfig((name) => Deno.env.get(name));
+  config = await readDemoConfig((name) => Deno.env.get(name), {
+    name: "Deno",
+    redis: connectIoredis,
+    denoKv: (path) => Deno.openKv(path),
+  });
 } catch (error) {
   console.error(`Cannot start the demo: ${(error as Error).message}`);
   Deno.exit(1);

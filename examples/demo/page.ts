@@ -30,6 +30,7 @@ export function renderPage(
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="icon" href="data:,">
   <title>sesame demo</title>
   <style>
     body { font: 16px/1.5 system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; }
@@ -51,7 +52,11 @@ export function renderPage(
     for (const form of document.querySelectorAll("form")) {
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
-        await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) });
+        const response = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) });
+        if (!response.ok) {
+          alert((await response.json()).error);
+          return;
+        }
         location.reload();
       });
     }
