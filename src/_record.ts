@@ -14,7 +14,15 @@ export interface SessionRecord {
   subject?: string;
   /** A description of the session for its owner, such as the device. */
   label?: string;
+  /**
+   * The start of the store key the record was written under, so that a
+   * store returning a record under the wrong key is noticed.
+   */
+  key?: string;
 }
+
+/** How many characters of its key a record carries. */
+export const KEY_CHECK_LENGTH = 16;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -57,24 +65,29 @@ export function readRecord(
   parsed: unknown,
 ): SessionRecord | typeof ROTATED | undefined {
   if (!isPlainObject(parsed)) return undefined;
-  const { createdAt, data, flash, rotatedAt, subject, label } = parsed;
+  const { createdAt, data, flash, rotatedAt, subject, label, key } = parsed;
   if (typeof rotatedAt === "number") return ROTATED;
   if (
     typeof createdAt !== "number" || !Number.isFinite(createdAt) ||
     !isPlainObject(data) || (flash !== undefined && !isPlainObject(flash)) ||
     (subject !== undefined && typeof subject !== "string") ||
-    (label !== undefined && typeof label !== "string")
+    (label !== undefined && typeof label !== "string") ||
+    (key !== undefined && typeof key !== "string")
   ) {
     return undefined;
   }
   const record: SessionRecord = { createdAt, data, flash: flash ?? {} };
   if (subject !== undefined) record.subject = subject;
   if (label !== undefined) record.label = label;
+  if (key !== undefined) record.key = key;
   return record;
 }
 
-/** Serialises a record; an empty flash and an unset subject are left out. */
-export function serializeRecord(record: SessionRecord): string {
+/**
+ * Serialises a record; an empty flash and an unset subject are left out.
+ * With `key`, the record carries the start of it (see `SessionRecord.key`).
+ */
+export function serializeRecord(record: SessionRecord, key?: string): string {
   let hasFlash = false;
   for (const _ in record.flash) {
     hasFlash = true;
@@ -86,6 +99,7 @@ export function serializeRecord(record: SessionRecord): string {
     flash: hasFlash ? record.flash : undefined,
     subject: record.subject,
     label: record.label,
+    key: key?.slice(0, KEY_CHECK_LENGTH),
   });
 }
 

@@ -5,6 +5,7 @@ import {
 } from "./_options.ts";
 import {
   getOwn,
+  KEY_CHECK_LENGTH,
   parseJson,
   parseRecord,
   readRecord,
@@ -105,6 +106,25 @@ export interface SessionManagerOptions {
    * @default {10}
    */
   maxCommitAttempts?: number;
+  /**
+   * How long a call to a store whose records leave the process may take, in
+   * milliseconds, before it fails with a `SessionStoreError` (its `cause` a
+   * `TimeoutError`), so that a hanging store does not hang every request.
+   * A write that times out may still land later; no cookie is sent for it.
+   * The in-process memory store is not timed.
+   *
+   * @default {5000}
+   */
+  storeTimeoutMs?: number;
+  /**
+   * The largest session record, in bytes of JSON, that the manager writes.
+   * A bigger session throws `SessionTooLargeError` at commit, before anything
+   * is written. With the memory store, the memory a flood of sessions can
+   * take is at most `maxEntries` times this.
+   *
+   * @default {65536}
+   */
+  maxRecordBytes?: number;
   /**
    * How long the old id of a regenerated session is remembered, in seconds.
    * A request that the browser sent with the old cookie before it received
@@ -359,6 +379,8 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   #touchMs: number;
   #maxAttempts: number;
   #rotationGraceMs: number;
+  #timeoutMs: number | undefined;
+  #maxRecordBytes: number;
   #now: () => number;
   #commit = (handle: SessionHandle<Data, Flash>): Promise<void> =>
     this.#save(handle);
@@ -420,6 +442,22 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       1,
       3600,
     ) * 1000;
+    const timeoutMs = wholeNumberOption(
+      ACTION,
+      "storeTimeoutMs",
+      options.storeTimeoutMs,
+      5000,
+      1,
+      600_000,
+    );
+    this.#timeoutMs = this.#store.inProcess === true ? undefined : timeoutMs;
+    this.#maxRecordBytes = wholeNumberOption(
+      ACTION,
+      "maxRecordBytes",
+      options.maxRecordBytes,
+      65536,
+      64,
+    );
     this.#now = functionOption(ACTION, "now", options.now, Date.now);
   }
 
@@ -582,7 +620,12 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       return undefined;
     }
     const record = parseRecord(entry.value);
-    if (record === undefined) {
+    if (
+      record === undefined ||
+      // A record of another key: a store that mixed up its entries.
+      (record !== ROTATED && this.#store.inProcess !== true &&
+        record.key !== key.slice(0, KEY_CHECK_LENGTH))
+    ) {
       await this.#call("delete", () => this.#store.delete(key));
       return undefined;
     }
@@ -597,13 +640,35 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     call: () => Promise<T>,
   ): Promise<T> {
     try {
-      return await call();
+      return await (this.#timeoutMs === undefined
+        ? call()
+        : withTimeout(call(), this.#timeoutMs));
     } catch (cause) {
       // A store that refuses a record as too large wrote nothing: say so as
       // it is, like the sealed cookie store does.
       if (cause instanceof SessionTooLargeError) throw cause;
       throw new SessionStoreError(operation, { cause });
     }
+  }
+
+  /** Serialises a record for `key`, refusing one over `maxRecordBytes`. */
+  #serialize(record: SessionRecord, key: string): string {
+    const value = serializeRecord(
+      record,
+      this.#store.inProcess ? undefined : key,
+    );
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: count only when it matters.
+    if (value.length * 3 > this.#maxRecordBytes) {
+      const bytes = utf8Length(value);
+      if (bytes > this.#maxRecordBytes) {
+        throw new SessionTooLargeError(
+          "the session record",
+          bytes,
+          this.#maxRecordBytes,
+        );
+      }
+    }
+    return value;
   }
 
   /** The compare-and-set precondition to pass, for stores that take one. */
@@ -780,7 +845,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   ): Promise<BoundRecord> {
     const key = this.#keyOf(id);
     const expiresAt = this.#expiryFor(record.createdAt, now);
-    const value = serializeRecord(record);
+    const value = this.#serialize(record, key);
     await this.#index(record, key);
     const result = await this.#call(
       "set",
@@ -834,7 +899,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       // record and the browser's cookie always expire together.
       const extended = this.#extension(base, now);
       const expiresAt = extended ?? base.expiresAt;
-      const value = serializeRecord(record);
+      const value = this.#serialize(record, base.key);
       const result = await this.#call(
         "set",
         () =>
@@ -935,7 +1000,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     now: number,
   ): Promise<BoundRecord> {
     const expiresAt = this.#expiryFor(record.createdAt, now);
-    const value = serializeRecord(record);
+    const value = this.#serialize(record, written.key);
     await this.#index(record, written.key);
     const result = await this.#call(
       "set",
@@ -1119,6 +1184,39 @@ function drop<Data, Flash>(handle: SessionHandle<Data, Flash>): void {
   handle.regeneratedFrom = undefined;
   handle.changes.clear();
   handle.flashChanges.clear();
+}
+
+/** Rejects with a `TimeoutError` when `promise` takes longer than `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DOMException(
+            `The store did not answer within ${ms} ms`,
+            "TimeoutError",
+          ),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The length of a string in UTF-8 bytes. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
 }
 
 /** Applies a change set to a record's values, in place. */

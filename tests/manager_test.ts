@@ -4,7 +4,11 @@ import {
   createSessionManager,
   type SessionManagerOptions,
 } from "../src/manager.ts";
-import { SessionConflictError, SessionStoreError } from "../src/errors.ts";
+import {
+  SessionConflictError,
+  SessionStoreError,
+  SessionTooLargeError,
+} from "../src/errors.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
 import { isSessionId } from "../src/session_id.ts";
 import type { SessionStore, StoreSetOptions } from "../src/store.ts";
@@ -714,6 +718,128 @@ describe("createSessionManager() under contention", () => {
       new Request(URL, { headers: { Cookie: cookie } }),
     );
     assert.equal(again.get("user"), "ada");
+  });
+});
+
+describe("createSessionManager() against failing and hostile stores", () => {
+  /** A store over a memory store whose records leave the process (hashed keys). */
+  function remote(inner = new MemoryStore()) {
+    const store: SessionStore & { hang: boolean } = {
+      hang: false,
+      compareAndSet: true,
+      get: (key) => store.hang ? new Promise(() => {}) : inner.get(key),
+      set: (key, value, options) =>
+        store.hang ? new Promise(() => {}) : inner.set(key, value, options),
+      delete: (key) => inner.delete(key),
+    };
+    return { store, inner };
+  }
+
+  test("a store that hangs fails the call after storeTimeoutMs", async () => {
+    const { store } = remote();
+    const sessions = createSessionManager<Data>({ store, storeTimeoutMs: 50 });
+    const first = await sessions.load(new Request(URL));
+    first.set("count", 1);
+    const cookie = (await first.commit())!.split(";")[0];
+    store.hang = true;
+    const started = Date.now();
+    await assert.rejects(
+      sessions.load(new Request(URL, { headers: { Cookie: cookie } })),
+      (error) => {
+        assert.ok(error instanceof SessionStoreError);
+        assert.equal(error.operation, "get");
+        assert.equal((error.cause as Error).name, "TimeoutError");
+        assert.equal(
+          (error.cause as Error).message,
+          "The store did not answer within 50 ms",
+        );
+        return true;
+      },
+    );
+    assert.ok(Date.now() - started < 5000);
+    const fresh = await sessions.load(new Request(URL));
+    fresh.set("count", 1);
+    await assert.rejects(fresh.commit(), SessionStoreError);
+    assert.equal(fresh.isNew, true);
+  });
+
+  test("a record the store returns for another key is no session, and is deleted", async () => {
+    const { store, inner } = remote();
+    const sessions = createSessionManager<Data>({ store });
+    const alice = await sessions.load(new Request(URL));
+    alice.set("user", "alice");
+    const aliceCookie = (await alice.commit())!.split(";")[0];
+    const bob = await sessions.load(new Request(URL));
+    bob.set("user", "bob");
+    const bobCookie = (await bob.commit())!.split(";")[0];
+    // The store mixes up its entries: Bob's key now holds Alice's record.
+    const aliceKey = (alice as unknown as { bound: { key: string } }).bound.key;
+    const bobKey = (bob as unknown as { bound: { key: string } }).bound.key;
+    const aliceEntry = (await inner.get(aliceKey))!;
+    await inner.set(bobKey, aliceEntry.value, {
+      expiresAt: aliceEntry.expiresAt,
+    });
+    const loaded = await sessions.load(
+      new Request(URL, { headers: { Cookie: bobCookie } }),
+    );
+    assert.equal(loaded.isNew, true);
+    assert.equal(loaded.get("user"), undefined);
+    assert.equal(
+      await inner.get(bobKey),
+      undefined,
+      "the wrong record is deleted",
+    );
+    const stillAlice = await sessions.load(
+      new Request(URL, { headers: { Cookie: aliceCookie } }),
+    );
+    assert.equal(stillAlice.get("user"), "alice");
+  });
+
+  test("a session over maxRecordBytes is refused before anything is written", async () => {
+    const { visit, store } = setup({ maxRecordBytes: 1024 });
+    await visit((s) => s.set("user", "ada"));
+    store.calls = [];
+    await assert.rejects(
+      visit((s) => s.set("cart", ["x".repeat(600), "é".repeat(300)])),
+      (error) => {
+        assert.ok(error instanceof SessionTooLargeError);
+        assert.equal(error.limit, 1024);
+        assert.ok(error.bytes > 1024);
+        assert.match(
+          error.message,
+          /^Cannot save session: the session record would take \d+ bytes, over the limit of 1024 bytes$/,
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(store.calls, ["get"]);
+    await visit((s) => {
+      assert.equal(s.get("user"), "ada");
+      assert.equal(s.get("cart"), undefined);
+    });
+  });
+
+  test("errors never carry the session id, its key or the session's data", async () => {
+    const { store } = remote();
+    const sessions = createSessionManager<Data>({ store, storeTimeoutMs: 20 });
+    const first = await sessions.load(new Request(URL));
+    first.set("user", "secret-user-name");
+    const cookie = (await first.commit())!.split(";")[0];
+    const id = cookie.slice("sid=".length);
+    store.hang = true;
+    const errors: unknown[] = [];
+    await sessions.load(new Request(URL, { headers: { Cookie: cookie } }))
+      .catch((error) => errors.push(error));
+    const big = createSessionManager<Data>({ maxRecordBytes: 100 });
+    const session = await big.load(new Request(URL));
+    session.set("user", "secret-user-name".repeat(20));
+    await session.commit().catch((error) => errors.push(error));
+    assert.equal(errors.length, 2);
+    for (const error of errors) {
+      const text = `${(error as Error).message} ${(error as Error).stack}`;
+      assert.ok(!text.includes(id));
+      assert.ok(!text.includes("secret-user-name"));
+    }
   });
 });
 
