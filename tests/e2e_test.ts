@@ -133,6 +133,32 @@ if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
       await rm(dir, { recursive: true, force: true });
     });
 
+    test("Deno KV in a file keeps sessions across a restart of the demo", async () => {
+      const env = {
+        SESSION_STORE: "denokv",
+        DENO_KV_PATH: join(dir, "restart.kv"),
+      };
+      let server = await startDemo("deno", env);
+      const client = new FetchClient(server.origin);
+      try {
+        await client.json("GET", "/count");
+        await client.json("GET", "/count");
+      } finally {
+        await server.stop();
+      }
+      server = await startDemo("deno", env);
+      try {
+        // Same port is not guaranteed: carry the cookie to the new origin.
+        const cookie = await client.jar.getCookieString(client.origin);
+        const response = await fetch(server.origin + "/count", {
+          headers: { Cookie: cookie },
+        });
+        assert.deepEqual(await response.json(), { count: 3 });
+      } finally {
+        await server.stop();
+      }
+    });
+
     for (const [runtime, store] of MATRIX) {
       describe(`${runtime} with the ${store} store`, () => {
         let server: DemoServer;
