@@ -36,9 +36,14 @@ export interface MemoryStoreOptions {
 }
 
 interface MemoryEntry {
+  key: string;
   value: string;
   expiresAt: number;
   version: string;
+  /** The next less recently used entry (toward the head of the list). */
+  older: MemoryEntry | undefined;
+  /** The next more recently used entry (toward the tail of the list). */
+  newer: MemoryEntry | undefined;
 }
 
 const ACTION = "Cannot create memory store";
@@ -102,6 +107,11 @@ export class MemoryStore implements SessionStore {
   };
 
   #entries = new Map<string, MemoryEntry>();
+  // Entries from least (#oldest) to most (#newest) recently used, linked
+  // through the entries themselves: moving or evicting one is O(1), without
+  // iterating the Map (which slows down as deletions pile up in it).
+  #oldest: MemoryEntry | undefined;
+  #newest: MemoryEntry | undefined;
   #bySubject = new Map<string, Map<string, number>>();
   #subjectOf = new Map<string, string>();
   #maxEntries: number;
@@ -143,9 +153,12 @@ export class MemoryStore implements SessionStore {
   get(key: string): Promise<StoreEntry | undefined> {
     const entry = this.#live(key);
     if (entry === undefined) return Promise.resolve(undefined);
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return Promise.resolve({ ...entry });
+    this.#use(entry);
+    return Promise.resolve({
+      value: entry.value,
+      expiresAt: entry.expiresAt,
+      version: entry.version,
+    });
   }
 
   /**
@@ -171,14 +184,27 @@ export class MemoryStore implements SessionStore {
       return Promise.resolve({ ok: false });
     }
     const version = String(this.#nextVersion++);
-    this.#entries.delete(key);
-    if (expiresAt > this.#now()) {
-      this.#entries.set(key, { value, expiresAt, version });
-      if (this.#entries.size > this.#maxEntries) {
-        this.#drop(this.#entries.keys().next().value!);
-      }
+    if (!(expiresAt > this.#now())) {
+      this.#drop(key);
+    } else if (current !== undefined) {
+      current.value = value;
+      current.expiresAt = expiresAt;
+      current.version = version;
+      this.#use(current);
     } else {
-      this.#unindex(key);
+      const entry: MemoryEntry = {
+        key,
+        value,
+        expiresAt,
+        version,
+        older: this.#newest,
+        newer: undefined,
+      };
+      if (this.#newest === undefined) this.#oldest = entry;
+      else this.#newest.newer = entry;
+      this.#newest = entry;
+      this.#entries.set(key, entry);
+      if (this.#entries.size > this.#maxEntries) this.#drop(this.#oldest!.key);
     }
     return Promise.resolve({ ok: true, version });
   }
@@ -205,8 +231,7 @@ export class MemoryStore implements SessionStore {
     const entry = this.#live(key);
     if (entry === undefined) return Promise.resolve(false);
     entry.expiresAt = expiresAt;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    this.#use(entry);
     return Promise.resolve(true);
   }
 
@@ -218,9 +243,31 @@ export class MemoryStore implements SessionStore {
     return undefined;
   }
 
+  /** Makes an entry the most recently used. */
+  #use(entry: MemoryEntry): void {
+    if (entry === this.#newest) return;
+    this.#unlink(entry);
+    entry.older = this.#newest;
+    entry.newer = undefined;
+    this.#newest!.newer = entry;
+    this.#newest = entry;
+  }
+
+  /** Takes an entry out of the recency list. */
+  #unlink(entry: MemoryEntry): void {
+    if (entry.older === undefined) this.#oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.#newest = entry.older;
+    else entry.newer.older = entry.older;
+  }
+
   /** Removes a record and its subject index entry. */
   #drop(key: string): void {
-    this.#entries.delete(key);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      this.#entries.delete(key);
+      this.#unlink(entry);
+    }
     this.#unindex(key);
   }
 
