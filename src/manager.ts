@@ -635,20 +635,25 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   }
 
   /** Runs a store call, turning a failure into a `SessionStoreError`. */
-  async #call<T>(
+  #call<T>(
     operation: StoreOperation,
     call: () => Promise<T>,
   ): Promise<T> {
+    let pending: Promise<T>;
     try {
-      return await (this.#timeoutMs === undefined
-        ? call()
-        : withTimeout(call(), this.#timeoutMs));
+      pending = call();
     } catch (cause) {
+      pending = Promise.reject(cause);
+    }
+    if (this.#timeoutMs !== undefined) {
+      pending = withTimeout(pending, this.#timeoutMs);
+    }
+    return pending.catch((cause) => {
       // A store that refuses a record as too large wrote nothing: say so as
       // it is, like the sealed cookie store does.
       if (cause instanceof SessionTooLargeError) throw cause;
       throw new SessionStoreError(operation, { cause });
-    }
+    });
   }
 
   /** Serialises a record for `key`, refusing one over `maxRecordBytes`. */
@@ -759,7 +764,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     const record: SessionRecord = {
       createdAt,
       data: handle.data,
-      flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+      flash: pendingFlash(handle),
       ...handle.owner,
     };
     // The id and the expiry travel inside the sealed payload.
@@ -826,7 +831,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     const record: SessionRecord = {
       createdAt: now,
       data: handle.data,
-      flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+      flash: pendingFlash(handle),
       ...handle.owner,
     };
     const written = await this.#createRecord(handle.id, record, now);
@@ -882,7 +887,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       record: {
         createdAt: bound.createdAt,
         data: handle.data,
-        flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+        flash: pendingFlash(handle),
         ...handle.owner,
       },
     };
@@ -943,7 +948,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       record: {
         createdAt: 0,
         data: handle.data,
-        flash: applyChanges({ ...handle.incomingFlash }, handle.flashChanges),
+        flash: pendingFlash(handle),
         ...handle.owner,
       },
     };
@@ -1217,6 +1222,15 @@ function utf8Length(text: string): number {
     } else bytes += 3;
   }
   return bytes;
+}
+
+/** The flash values to store: those not taken, and those set, by the handle. */
+function pendingFlash<Data, Flash>(
+  handle: SessionHandle<Data, Flash>,
+): SessionData {
+  return handle.flashChanges.size === 0
+    ? handle.incomingFlash
+    : applyChanges({ ...handle.incomingFlash }, handle.flashChanges);
 }
 
 /** Applies a change set to a record's values, in place. */

@@ -301,7 +301,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   #destroyed = false;
   #isNew: boolean;
   #commit: (handle: SessionHandle<Data, Flash>) => Promise<void>;
-  #pending: Promise<unknown> = Promise.resolve();
+  #pending: Promise<unknown> | undefined;
 
   /**
    * @param request The request the handle belongs to.
@@ -486,8 +486,21 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   }
 
   commit(): Promise<string | undefined> {
-    const run = this.#pending.then(() => this.#commit(this));
-    this.#pending = run.catch(() => {});
+    // Commits of one handle run one after another; the usual single commit
+    // starts at once.
+    const previous = this.#pending;
+    const run = previous === undefined
+      ? this.#commit(this)
+      : previous.then(() => this.#commit(this));
+    const done: Promise<unknown> = run.then(
+      () => {
+        if (this.#pending === done) this.#pending = undefined;
+      },
+      () => {
+        if (this.#pending === done) this.#pending = undefined;
+      },
+    );
+    this.#pending = done;
     return run.then(() => this.setCookie);
   }
 }
