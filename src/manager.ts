@@ -614,12 +614,14 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
    */
   async #read(key: string): Promise<Found | typeof ROTATED | undefined> {
     const entry = await this.#call("get", () => this.#store.get(key));
-    if (entry === undefined) return undefined;
+    // Many clients answer null for a missing key.
+    if (entry === undefined || entry === null) return undefined;
     const now = this.#now();
-    if (!(entry.expiresAt > now) || typeof entry.value !== "string") {
-      return undefined;
-    }
-    const record = parseRecord(entry.value);
+    if (!(entry.expiresAt > now)) return undefined;
+    // A value that is not text is as corrupt as text that is not a record.
+    const record = typeof entry.value === "string"
+      ? parseRecord(entry.value)
+      : undefined;
     if (
       record === undefined ||
       // A record of another key: a store that mixed up its entries.
@@ -641,13 +643,16 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   ): Promise<T> {
     let pending: Promise<T>;
     try {
-      pending = call();
+      // Promise.resolve() returns a native promise as it is, and also takes
+      // the plain value of a store that answers synchronously.
+      pending = Promise.resolve(call());
     } catch (cause) {
       pending = Promise.reject(cause);
     }
     if (this.#timeoutMs !== undefined) {
       pending = withTimeout(pending, this.#timeoutMs);
     }
+    if (operation === "set") pending = pending.then(checkSetResult);
     return pending.catch((cause) => {
       // A store that refuses a record as too large wrote nothing: say so as
       // it is, like the sealed cookie store does.
@@ -834,7 +839,14 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       flash: pendingFlash(handle),
       ...handle.owner,
     };
-    const written = await this.#createRecord(handle.id, record, now);
+    let written: BoundRecord;
+    try {
+      written = await this.#createRecord(handle.id, record, now);
+    } catch (error) {
+      // As in #rotate(): a retry must not reuse an id that may name a record.
+      handle.currentId = undefined;
+      throw error;
+    }
     this.#settle(handle, written, record);
     this.#sendCookie(handle, written.expiresAt, now);
   }
@@ -994,6 +1006,10 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       }
     } catch (error) {
       if (written !== undefined) await this.#discard(written.key);
+      // The new id may still name a record (a clean-up that failed, a write
+      // that timed out and lands later). It was never sent: a retry takes
+      // another one.
+      handle.currentId = undefined;
       throw error;
     }
   }
@@ -1022,7 +1038,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   /** Deletes a record this request created, when it cannot be used after all. */
   async #discard(key: string): Promise<void> {
     try {
-      await this.#store.delete(key);
+      await this.#call("delete", () => this.#store.delete(key));
     } catch {
       // Nothing refers to the record: no cookie names it, and it expires.
     }
@@ -1189,6 +1205,19 @@ function drop<Data, Flash>(handle: SessionHandle<Data, Flash>): void {
   handle.regeneratedFrom = undefined;
   handle.changes.clear();
   handle.flashChanges.clear();
+}
+
+/** Refuses what a store's `set()` returned unless it is `{ ok: boolean }`. */
+function checkSetResult<T>(result: T): T {
+  const ok = (result as { ok?: unknown } | null | undefined)?.ok;
+  if (typeof ok !== "boolean") {
+    throw new TypeError(
+      `SessionStore.set() must return { ok: boolean }, received ${
+        result === null ? "null" : typeof result
+      }`,
+    );
+  }
+  return result;
 }
 
 /** Rejects with a `TimeoutError` when `promise` takes longer than `ms`. */

@@ -131,8 +131,8 @@ export class SealedCookieStore {
     if (!Array.isArray(secrets) || secrets.length === 0) {
       throw new TypeError(
         `${ACTION}: secrets must be a non-empty array of strings or byte arrays, received ${
-          describeValue(secrets)
-        }`,
+          // Never echo a secret passed by mistake as a bare string.
+          typeof secrets === "string" ? "a string" : describeValue(secrets)}`,
       );
     }
     const material = secrets.map((secret, i) => {
