@@ -1,0 +1,218 @@
+/**
+ * A hello-world HTTP server for the HTTP part of the benchmark, bare or with
+ * sesame, on 127.0.0.1 and a port of the system's choosing, which it prints
+ * as `listening on <port>`. `run.ts` starts and stops it; by hand:
+ *
+ * ```sh
+ * deno run -A bench/server.ts --app sesame
+ * bun bench/server.ts --app sesame --store redis --redis redis://127.0.0.1:6379
+ * node --import tsx bench/server.ts --server node-fetch --app bare
+ * ```
+ *
+ * Options:
+ * - `--server`: `deno` (`Deno.serve`), `bun` (`Bun.serve`), `node-fetch`
+ *   (node:http with the `Request`/`Response` conversion of
+ *   `examples/node/http.ts`) or `node-http` (plain node:http, no
+ *   conversion); by default the runtime's own;
+ * - `--app`: `bare` (answers "Hello, world"), `bare-async` (the same from
+ *   an async function), `floor` (the floor of a returning visitor: the
+ *   `Cookie` header looked up in a `Map`, a JSON record parsed, incremented
+ *   and stringified back), `sesame` (adds 1 to the session's `visits`, then
+ *   answers the same) or, on `node-http` only, `express-session` (the same
+ *   with express-session's MemoryStore);
+ * - `--store`: `memory` (default) or `redis` (with `--redis <url>`).
+ *
+ * @module
+ */
+import {
+  createServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import process from "node:process";
+// @ts-types="./_express_session.d.ts"
+import expressSession from "express-session";
+import { serve as serveNode } from "../examples/node/http.ts";
+import { createSessionManager, MemoryStore } from "../mod.ts";
+import { RedisStore } from "../src/stores/redis.ts";
+import { connectRedis } from "./_redis.ts";
+import { runtime } from "./_runtime.ts";
+
+/** The servers this file can start. */
+export type ServerName = "deno" | "bun" | "node-fetch" | "node-http";
+
+/** The applications this file can serve. */
+export type AppName =
+  | "bare"
+  | "bare-async"
+  | "floor"
+  | "sesame"
+  | "express-session";
+
+const BODY = "Hello, world";
+const HEADERS = { "content-type": "text/plain;charset=UTF-8" };
+
+interface Options {
+  server: ServerName;
+  app: AppName;
+  store: "memory" | "redis";
+  redis?: string;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = {
+    server: runtime === "node" ? "node-fetch" : runtime,
+    app: "bare",
+    store: "memory",
+  };
+  for (let i = 0; i < args.length; i += 2) {
+    const [name, value] = [args[i], args[i + 1]];
+    if (name === "--server") options.server = value as ServerName;
+    else if (name === "--app") options.app = value as AppName;
+    else if (name === "--store") options.store = value as "memory" | "redis";
+    else if (name === "--redis") options.redis = value;
+    else throw new Error(`Unknown option ${name}`);
+  }
+  return options;
+}
+
+/** A fetch-style handler for the app. */
+async function fetchHandler(
+  options: Options,
+): Promise<(request: Request) => Response | Promise<Response>> {
+  if (options.app === "bare") return () => new Response(BODY);
+  // What an async handler costs by itself: sesame's handler is one.
+  // deno-lint-ignore require-await
+  if (options.app === "bare-async") return async () => new Response(BODY);
+  if (options.app === "floor") return floorHandler();
+  if (options.app !== "sesame") {
+    throw new Error(`--app ${options.app} needs --server node-http`);
+  }
+  let store;
+  if (options.store === "redis") {
+    if (options.redis === undefined) {
+      throw new Error("--store redis needs --redis");
+    }
+    store = new RedisStore({ client: await connectRedis(options.redis) });
+  } else {
+    store = new MemoryStore();
+  }
+  const sessions = createSessionManager<{ visits: number }>({ store });
+  return sessions.handler((_request, session) => {
+    const visits = (session.get("visits") ?? 0) + 1;
+    session.set("visits", visits);
+    return new Response(BODY);
+  });
+}
+
+/**
+ * The floor of a returning visitor as a handler: read the `Cookie` header,
+ * look its value up in a `Map`, parse the record, add 1, stringify it back.
+ * No validation, no expiry, no cookie to send: what a session layer cannot
+ * do without.
+ */
+function floorHandler(): (request: Request) => Response {
+  const records = new Map<string, string>();
+  return (request) => {
+    const id = request.headers.get("cookie") ?? "";
+    const text = records.get(id);
+    const record = text === undefined
+      ? { createdAt: Date.now(), data: { visits: 0 } }
+      : JSON.parse(text);
+    record.data.visits++;
+    records.set(id, JSON.stringify(record));
+    return new Response(BODY);
+  };
+}
+
+/** A node:http listener for the app, without a `Request` in between. */
+function nodeListener(
+  options: Options,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  if (options.app === "bare") {
+    return (_req, res) => {
+      res.writeHead(200, HEADERS);
+      res.end(BODY);
+    };
+  }
+  if (options.app !== "express-session") {
+    throw new Error(`--app ${options.app} needs --server node-fetch`);
+  }
+  const middleware = expressSession({
+    secret: "a-32-character-benchmark-secret!-0123456789abcdef",
+    name: "sid",
+    resave: false,
+    saveUninitialized: false,
+    store: new expressSession.MemoryStore(),
+    cookie: { maxAge: 1_800_000, sameSite: "lax", httpOnly: true },
+  });
+  return (req, res) => {
+    middleware(req, res, (error) => {
+      if (error) {
+        res.writeHead(500);
+        res.end();
+        return;
+      }
+      const session = (req as unknown as { session: { visits?: number } })
+        .session;
+      session.visits = (session.visits ?? 0) + 1;
+      res.writeHead(200, HEADERS);
+      res.end(BODY);
+    });
+  };
+}
+
+interface BunServe {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch: (request: Request) => Response | Promise<Response>;
+  }): { port: number };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const listening = (port: number) => console.log(`listening on ${port}`);
+  switch (options.server) {
+    case "deno":
+      Deno.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        onListen: ({ port }) => listening(port),
+      }, await fetchHandler(options));
+      break;
+    case "bun": {
+      const bun = (globalThis as unknown as { Bun: BunServe }).Bun;
+      const server = bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        fetch: await fetchHandler(options),
+      });
+      listening(server.port);
+      break;
+    }
+    case "node-fetch": {
+      const handler = await fetchHandler(options);
+      serveNode(async (request) => await handler(request), {
+        hostname: "127.0.0.1",
+        port: 0,
+        onListen: listening,
+      });
+      break;
+    }
+    case "node-http": {
+      const server = createServer(nodeListener(options));
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        if (typeof address === "object" && address !== null) {
+          listening(address.port);
+        }
+      });
+      break;
+    }
+    default:
+      throw new Error(`Unknown server ${options.server}`);
+  }
+}
+
+await main();
