@@ -38,6 +38,7 @@ import { sha256Base64url } from "./_sha256.ts";
 import { hashSessionId, isSessionId } from "./session_id.ts";
 import type { SessionStore, StoreEntry, StoreSetOptions } from "./store.ts";
 import { MemoryStore } from "./stores/memory.ts";
+import { SYNC, type SyncStore } from "./_sync.ts";
 import type { SealedCookieStore } from "./stores/sealed_cookie.ts";
 
 /**
@@ -382,8 +383,13 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   #timeoutMs: number | undefined;
   #maxRecordBytes: number;
   #now: () => number;
-  #commit = (handle: SessionHandle<Data, Flash>): Promise<void> =>
-    this.#save(handle);
+  #sync: SyncStore | undefined;
+  #commit = (
+    handle: SessionHandle<Data, Flash>,
+  ): Promise<void> | undefined =>
+    this.#sync !== undefined && this.#saveSync(handle, this.#sync)
+      ? undefined
+      : this.#save(handle);
 
   constructor(options: SessionManagerOptions) {
     if (typeof options !== "object" || options === null) {
@@ -459,6 +465,10 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       64,
     );
     this.#now = functionOption(ACTION, "now", options.now, Date.now);
+    // Only MemoryStore itself: a subclass may change what its methods do.
+    this.#sync = Object.getPrototypeOf(this.#store) === MemoryStore.prototype
+      ? (this.#store as MemoryStore)[SYNC]
+      : undefined;
   }
 
   async load(request: Request): Promise<Session<Data, Flash>> {
@@ -471,7 +481,9 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       return new SessionHandle(request, this.#commit, undefined, true);
     }
     const key = this.#keyOf(id);
-    const found = await this.#read(key);
+    const found = this.#sync !== undefined
+      ? this.#readSync(key, this.#sync)
+      : await this.#read(key);
     if (found === undefined || found === ROTATED) {
       return new SessionHandle(
         request,
@@ -606,6 +618,93 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   /** The store key of an id: the id itself only for in-process stores. */
   #keyOf(id: string): string {
     return this.#store.inProcess === true ? id : hashSessionId(id);
+  }
+
+  /** `#read()` for a store that answers at once. */
+  #readSync(
+    key: string,
+    sync: SyncStore,
+  ): Found | typeof ROTATED | undefined {
+    const entry = sync.get(key);
+    if (entry === undefined) return undefined;
+    const now = this.#now();
+    if (!(entry.expiresAt > now)) return undefined;
+    const record = parseRecord(entry.value);
+    if (record === undefined) {
+      this.#store.delete(key);
+      return undefined;
+    }
+    if (record === ROTATED) return ROTATED;
+    if (record.createdAt + this.#absoluteMs <= now) return undefined;
+    return { entry, record };
+  }
+
+  /**
+   * Saves at once what a store in this process can take without waiting:
+   * a new record, an update that no other request raced, or a touch.
+   * Returns `false`, having changed nothing, for everything else.
+   */
+  #saveSync(handle: SessionHandle<Data, Flash>, sync: SyncStore): boolean {
+    if (
+      handle.isStale || handle.destroyedKey !== undefined ||
+      handle.regeneratedFrom !== undefined || handle.ownerChanged ||
+      handle.owner.subject !== undefined
+    ) {
+      return false;
+    }
+    const bound = handle.bound;
+    const now = this.#now();
+    if (bound === undefined) {
+      if (!handle.dirty) return !handle.destroyed;
+      const record: SessionRecord = {
+        createdAt: now,
+        data: handle.data,
+        flash: pendingFlash(handle),
+      };
+      const key = this.#keyOf(handle.id);
+      const expiresAt = this.#expiryFor(now, now);
+      const value = this.#serialize(record, key);
+      const result = sync.set(key, value, { expiresAt, ifVersion: null });
+      if (!result.ok) return false;
+      this.#settle(handle, {
+        key,
+        version: result.version,
+        expiresAt,
+        createdAt: now,
+        value,
+      }, record);
+      this.#sendCookie(handle, expiresAt, now);
+      return true;
+    }
+    const extended = this.#extension(bound, now);
+    if (!handle.dirty) {
+      if (extended === undefined) return true;
+      if (!sync.touch(bound.key, extended)) return false;
+      bound.expiresAt = extended;
+      this.#sendCookie(handle, extended, now);
+      return true;
+    }
+    const record: SessionRecord = {
+      createdAt: bound.createdAt,
+      data: handle.data,
+      flash: pendingFlash(handle),
+    };
+    const expiresAt = extended ?? bound.expiresAt;
+    const value = this.#serialize(record, bound.key);
+    const result = sync.set(bound.key, value, {
+      expiresAt,
+      ifVersion: bound.version ?? null,
+    });
+    // A concurrent change: the async path re-reads and retries.
+    if (!result.ok) return false;
+    this.#settle(handle, {
+      ...bound,
+      version: result.version,
+      expiresAt,
+      value,
+    }, record);
+    if (extended !== undefined) this.#sendCookie(handle, expiresAt, now);
+    return true;
   }
 
   /**

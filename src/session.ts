@@ -300,7 +300,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   setCookie: string | undefined;
   #destroyed = false;
   #isNew: boolean;
-  #commit: (handle: SessionHandle<Data, Flash>) => Promise<void>;
+  #commit: (handle: SessionHandle<Data, Flash>) => Promise<void> | undefined;
   #pending: Promise<unknown> | undefined;
 
   /**
@@ -313,7 +313,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
    */
   constructor(
     request: Request,
-    commit: (handle: SessionHandle<Data, Flash>) => Promise<void>,
+    commit: (handle: SessionHandle<Data, Flash>) => Promise<void> | undefined,
     bound?: {
       id: string;
       record: BoundRecord;
@@ -489,9 +489,17 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     // Commits of one handle run one after another; the usual single commit
     // starts at once.
     const previous = this.#pending;
-    const run = previous === undefined
-      ? this.#commit(this)
-      : previous.then(() => this.#commit(this));
+    let started: Promise<void> | undefined;
+    if (previous === undefined) {
+      // A store in this process may finish the commit at once.
+      try {
+        started = this.#commit(this);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (started === undefined) return Promise.resolve(this.setCookie);
+    }
+    const run = started ?? previous!.then(() => this.#commit(this));
     const done: Promise<unknown> = run.then(
       () => {
         if (this.#pending === done) this.#pending = undefined;

@@ -1,4 +1,5 @@
 import { functionOption, wholeNumberOption } from "../_options.ts";
+import { SYNC, type SyncStore } from "../_sync.ts";
 import type {
   SessionStore,
   StoreEntry,
@@ -151,14 +152,25 @@ export class MemoryStore implements SessionStore {
    * @returns The entry, or `undefined` when there is none or it has expired.
    */
   get(key: string): Promise<StoreEntry | undefined> {
+    return Promise.resolve(this.#get(key));
+  }
+
+  /** @internal The same operations, answered at once. */
+  readonly [SYNC]: SyncStore = {
+    get: (key) => this.#get(key),
+    set: (key, value, options) => this.#set(key, value, options),
+    touch: (key, expiresAt) => this.#touch(key, expiresAt),
+  };
+
+  #get(key: string): StoreEntry | undefined {
     const entry = this.#live(key);
-    if (entry === undefined) return Promise.resolve(undefined);
+    if (entry === undefined) return undefined;
     this.#use(entry);
-    return Promise.resolve({
+    return {
       value: entry.value,
       expiresAt: entry.expiresAt,
       version: entry.version,
-    });
+    };
   }
 
   /**
@@ -175,13 +187,21 @@ export class MemoryStore implements SessionStore {
     value: string,
     options: StoreSetOptions,
   ): Promise<StoreSetResult> {
+    return Promise.resolve(this.#set(key, value, options));
+  }
+
+  #set(
+    key: string,
+    value: string,
+    options: StoreSetOptions,
+  ): StoreSetResult {
     const current = this.#live(key);
     const { ifVersion, expiresAt } = options;
     if (
       (ifVersion === null && current !== undefined) ||
       (typeof ifVersion === "string" && current?.version !== ifVersion)
     ) {
-      return Promise.resolve({ ok: false });
+      return { ok: false };
     }
     const version = String(this.#nextVersion++);
     if (!(expiresAt > this.#now())) {
@@ -206,7 +226,7 @@ export class MemoryStore implements SessionStore {
       this.#entries.set(key, entry);
       if (this.#entries.size > this.#maxEntries) this.#drop(this.#oldest!.key);
     }
-    return Promise.resolve({ ok: true, version });
+    return { ok: true, version };
   }
 
   /**
@@ -228,11 +248,15 @@ export class MemoryStore implements SessionStore {
    * @returns `false` when there was no live record.
    */
   touch(key: string, expiresAt: number): Promise<boolean> {
+    return Promise.resolve(this.#touch(key, expiresAt));
+  }
+
+  #touch(key: string, expiresAt: number): boolean {
     const entry = this.#live(key);
-    if (entry === undefined) return Promise.resolve(false);
+    if (entry === undefined) return false;
     entry.expiresAt = expiresAt;
     this.#use(entry);
-    return Promise.resolve(true);
+    return true;
   }
 
   /** The entry under `key` unless it has expired; an expired one is dropped. */
