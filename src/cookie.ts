@@ -279,6 +279,43 @@ function prefixOf(name: string): "__Host-" | "__Secure-" | undefined {
 type Problem = [TypeErrorConstructor | RangeErrorConstructor, string];
 
 /**
+ * Checks the rules a cookie name prefix imposes (RFC 6265bis section 4.1.3):
+ * `Secure` for both, and for `__Host-` also `Path=/` and no `Domain`.
+ * @returns The problem, or `undefined` when the rules hold.
+ */
+function checkPrefixRules(
+  prefix: "__Host-" | "__Secure-",
+  secure: unknown,
+  path: string | undefined,
+  domain: string | undefined,
+  rawDomain: unknown,
+): Problem | undefined {
+  if (secure !== true) {
+    return [
+      TypeError,
+      `secure must be true for ${prefix} cookies, received ${
+        describeValue(secure)
+      }`,
+    ];
+  }
+  if (prefix === "__Host-" && path !== "/") {
+    return [
+      TypeError,
+      `path must be "/" for __Host- cookies, received ${describeValue(path)}`,
+    ];
+  }
+  if (prefix === "__Host-" && domain !== undefined) {
+    return [
+      TypeError,
+      `domain must be unset for __Host- cookies, received ${
+        describeValue(rawDomain)
+      }`,
+    ];
+  }
+  return undefined;
+}
+
+/**
  * Validates a `Path` value.
  * @returns The problem, or `undefined` when valid.
  */
@@ -542,30 +579,8 @@ export function createSessionCookie(
     ]);
   }
   if (prefix === "__Host-" || prefix === "__Secure-") {
-    if (secure !== true) {
-      throw error([
-        TypeError,
-        `secure must be true for ${prefix} cookies, received ${
-          describeValue(secure)
-        }`,
-      ]);
-    }
-  }
-  if (prefix === "__Host-") {
-    if (path !== "/") {
-      throw error([
-        TypeError,
-        `path must be "/" for __Host- cookies, received ${describeValue(path)}`,
-      ]);
-    }
-    if (domain !== undefined) {
-      throw error([
-        TypeError,
-        `domain must be unset for __Host- cookies, received ${
-          describeValue(rawDomain)
-        }`,
-      ]);
-    }
+    const problem = checkPrefixRules(prefix, secure, path, domain, rawDomain);
+    if (problem !== undefined) throw error(problem);
   }
 
   // The two shapes the cookie can take: without Secure (plain HTTP requests
@@ -918,29 +933,15 @@ export function serializeCookie(
     ]);
   }
   const namePrefix = prefixOf(name);
-  if (namePrefix !== undefined && !secure) {
-    throw error([
-      TypeError,
-      `secure must be true for ${namePrefix} cookies, received ${
-        describeValue(secure)
-      }`,
-    ]);
-  }
-  if (namePrefix === "__Host-") {
-    if (path !== "/") {
-      throw error([
-        TypeError,
-        `path must be "/" for __Host- cookies, received ${describeValue(path)}`,
-      ]);
-    }
-    if (domain !== undefined) {
-      throw error([
-        TypeError,
-        `domain must be unset for __Host- cookies, received ${
-          describeValue(rawDomain)
-        }`,
-      ]);
-    }
+  if (namePrefix !== undefined) {
+    const problem = checkPrefixRules(
+      namePrefix,
+      secure,
+      path,
+      domain,
+      rawDomain,
+    );
+    if (problem !== undefined) throw error(problem);
   }
 
   const maxAgeAttribute = maxAge === undefined ? "" : `; Max-Age=${maxAge}`;
