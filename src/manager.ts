@@ -368,6 +368,9 @@ const NO_STORE: SessionStore = {
     Promise.reject(new Error("The sealed cookie store has no records")),
 };
 
+/** What `#inspect()` answers for a stored record that must be deleted. */
+const CORRUPT: unique symbol = Symbol("corrupt");
+
 /** The most a browser keeps of one cookie's name and value together. */
 const MAX_COOKIE_BYTES = 4096;
 
@@ -625,18 +628,10 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     key: string,
     sync: SyncStore,
   ): Found | typeof ROTATED | undefined {
-    const entry = sync.get(key);
-    if (entry === undefined) return undefined;
-    const now = this.#now();
-    if (!(entry.expiresAt > now)) return undefined;
-    const record = parseRecord(entry.value);
-    if (record === undefined) {
-      this.#store.delete(key);
-      return undefined;
-    }
-    if (record === ROTATED) return ROTATED;
-    if (record.createdAt + this.#absoluteMs <= now) return undefined;
-    return { entry, record };
+    const found = this.#inspect(key, sync.get(key));
+    if (found !== CORRUPT) return found;
+    void this.#store.delete(key);
+    return undefined;
   }
 
   /**
@@ -713,6 +708,20 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
    */
   async #read(key: string): Promise<Found | typeof ROTATED | undefined> {
     const entry = await this.#call("get", () => this.#store.get(key));
+    const found = this.#inspect(key, entry);
+    if (found !== CORRUPT) return found;
+    await this.#call("delete", () => this.#store.delete(key));
+    return undefined;
+  }
+
+  /**
+   * What a stored entry holds: a live record, the `ROTATED` marker, nothing
+   * (absent or expired), or `CORRUPT` for a record to delete.
+   */
+  #inspect(
+    key: string,
+    entry: StoreEntry | null | undefined,
+  ): Found | typeof ROTATED | typeof CORRUPT | undefined {
     // Many clients answer null for a missing key.
     if (entry === undefined || entry === null) return undefined;
     const now = this.#now();
@@ -727,8 +736,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       (record !== ROTATED && this.#store.inProcess !== true &&
         record.key !== key.slice(0, KEY_CHECK_LENGTH))
     ) {
-      await this.#call("delete", () => this.#store.delete(key));
-      return undefined;
+      return CORRUPT;
     }
     if (record === ROTATED) return ROTATED;
     if (record.createdAt + this.#absoluteMs <= now) return undefined;
