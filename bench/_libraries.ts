@@ -15,6 +15,8 @@
 // Every library is checked once before it is timed (see `micro.ts`), so that
 // a cycle that silently does nothing cannot look fast.
 import { type SessionEnv, useSession, useSessionStorage } from "@hono/session";
+import { createCookie } from "@remix-run/cookie";
+import type { Session as RemixSession } from "@remix-run/session";
 import { createMemorySessionStorage } from "@remix-run/session/memory-storage";
 // @ts-types="./_express_session.d.ts"
 import expressSession from "express-session";
@@ -449,55 +451,96 @@ function readCookie(request: Request, name: string): string | null {
   return null;
 }
 
+/** How the Remix cycle reads and writes its cookie. */
+interface RemixCookie {
+  parse(request: Request): Promise<string | null> | string | null;
+  serialize(value: string): Promise<string> | string;
+  clear(): Promise<string> | string;
+}
+
+/**
+ * `@remix-run/cookie` as its README and `@remix-run/session`'s ask for it:
+ * signed with a secret (HMAC-SHA-256 through `crypto.subtle`, verified on
+ * every parse, made on every serialize).
+ */
+function signedRemixCookie(): RemixCookie {
+  const cookie = createCookie("sid", {
+    secrets: [SECRET],
+    httpOnly: true,
+    sameSite: "Lax",
+    maxAge: 1800,
+    path: "/",
+  });
+  return {
+    parse: (request) => cookie.parse(request.headers.get("cookie")),
+    serialize: (value) => cookie.serialize(value),
+    clear: () => cookie.serialize("", { maxAge: 0 }),
+  };
+}
+
+/** A minimal unsigned codec: what the storage costs without its cookie. */
+const UNSIGNED_REMIX_COOKIE: RemixCookie = {
+  parse: (request) => readCookie(request, "sid"),
+  serialize: (value) =>
+    `sid=${
+      encodeURIComponent(value)
+    }; Max-Age=1800; Path=/; HttpOnly; SameSite=Lax`,
+  clear: () => "sid=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+};
+
 /**
  * @remix-run/session with its memory storage. The storage takes and returns
- * the cookie's value only: the cookie itself is what `@remix-run/cookie`
- * reads, verifies (HMAC), signs and serializes, and that package is not
- * installed here, so an unsigned minimal codec stands in for it.
+ * the cookie's value only; the cookie is either `@remix-run/cookie` signed
+ * with a secret, as the storage's README requires ("a session storage
+ * object must always be initialized with a signed session cookie"), or, to
+ * show the storage's own cost, a minimal unsigned codec.
  */
-export function remix(): Library<Request, string | undefined> {
+export function remix(signed: boolean): Library<Request, string | undefined> {
   let storage = createMemorySessionStorage();
   let seen: number | undefined;
-  const serialize = (value: string | null) =>
-    value === null
-      ? undefined
-      : value === ""
-      ? "sid=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
-      : `sid=${
-        encodeURIComponent(value)
-      }; Max-Age=1800; Path=/; HttpOnly; SameSite=Lax`;
+  const cookie = signed ? signedRemixCookie() : UNSIGNED_REMIX_COOKIE;
+  const load = async (request: Request) =>
+    storage.read(await cookie.parse(request));
+  const save = async (session: RemixSession) => {
+    const value = await storage.save(session);
+    if (value === null) return undefined;
+    return await (value === "" ? cookie.clear() : cookie.serialize(value));
+  };
   return {
-    id: "remix",
-    name: "@remix-run/session (memory storage)",
+    id: signed ? "remix-signed" : "remix",
+    name: signed
+      ? "@remix-run/session (memory storage, signed cookie)"
+      : "@remix-run/session (memory storage, unsigned cookie)",
     storage: "memory",
     via: "direct",
-    note:
-      "unsigned cookie (@remix-run/cookie, which signs it, is not installed); stores live objects, no JSON, no expiry",
+    note: signed
+      ? "64-bit ids, signed with HMAC-SHA-256 by @remix-run/cookie; stores live objects, no JSON, no expiry"
+      : "64-bit ids in an unsigned cookie, which the storage's README rules out; stores live objects, no JSON, no expiry",
     input: requestCache(() => "/"),
     run: {
       async increment(request) {
-        const session = await storage.read(readCookie(request, "sid"));
+        const session = await load(request);
         const visits = (session.get("visits") as number | undefined ?? 0) + 1;
         session.set("visits", visits);
         seen = visits;
-        return serialize(await storage.save(session));
+        return await save(session);
       },
       async read(request) {
-        const session = await storage.read(readCookie(request, "sid"));
+        const session = await load(request);
         seen = session.get("visits") as number | undefined;
-        return serialize(await storage.save(session));
+        return await save(session);
       },
       async regenerate(request) {
-        const session = await storage.read(readCookie(request, "sid"));
+        const session = await load(request);
         session.regenerateId(true);
         seen = session.get("visits") as number | undefined;
-        return serialize(await storage.save(session));
+        return await save(session);
       },
       async destroy(request) {
-        const session = await storage.read(readCookie(request, "sid"));
+        const session = await load(request);
         session.destroy();
         seen = undefined;
-        return serialize(await storage.save(session));
+        return await save(session);
       },
     },
     inspect(setCookie) {

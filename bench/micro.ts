@@ -347,7 +347,8 @@ async function libraries(
     () => honoSessions(true),
     () => honoSessions(false),
     honoSession,
-    remix,
+    () => remix(true),
+    () => remix(false),
     ironSession,
     express,
   ];
