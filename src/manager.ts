@@ -29,6 +29,8 @@ import {
 import {
   type BoundRecord,
   DELETED,
+  NO_OWNER,
+  type Owner,
   type Session,
   type SessionData,
   SessionHandle,
@@ -1158,16 +1160,18 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     record: SessionRecord,
   ): void {
     // Flash values set by this request are for later requests only.
-    for (const [key, value] of handle.flashChanges) {
-      if (value !== DELETED) delete record.flash[key];
+    if (handle.flashChanges !== undefined) {
+      for (const [key, value] of handle.flashChanges) {
+        if (value !== DELETED) delete record.flash[key];
+      }
     }
     handle.bound = written;
     handle.data = record.data;
     handle.incomingFlash = record.flash;
     handle.owner = ownerOf(record);
     handle.ownerChanged = false;
-    handle.changes.clear();
-    handle.flashChanges.clear();
+    handle.changes = undefined;
+    handle.flashChanges = undefined;
   }
 
   /**
@@ -1266,8 +1270,8 @@ interface Rebased {
 }
 
 /** The subject and label of a record. */
-function ownerOf(record: SessionRecord): { subject?: string; label?: string } {
-  if (record.subject === undefined) return {};
+function ownerOf(record: SessionRecord): Owner {
+  if (record.subject === undefined) return NO_OWNER;
   return record.label === undefined
     ? { subject: record.subject }
     : { subject: record.subject, label: record.label };
@@ -1310,8 +1314,8 @@ function drop<Data, Flash>(handle: SessionHandle<Data, Flash>): void {
   handle.isStale = true;
   handle.bound = undefined;
   handle.regeneratedFrom = undefined;
-  handle.changes.clear();
-  handle.flashChanges.clear();
+  handle.changes = undefined;
+  handle.flashChanges = undefined;
 }
 
 /** Refuses what a store's `set()` returned unless it is `{ ok: boolean }`. */
@@ -1364,16 +1368,17 @@ function utf8Length(text: string): number {
 function pendingFlash<Data, Flash>(
   handle: SessionHandle<Data, Flash>,
 ): SessionData {
-  return handle.flashChanges.size === 0
+  return handle.flashChanges === undefined
     ? handle.incomingFlash
     : applyChanges({ ...handle.incomingFlash }, handle.flashChanges);
 }
 
-/** Applies a change set to a record's values, in place. */
+/** Applies a change set, if any, to a record's values, in place. */
 function applyChanges(
   target: SessionData,
-  changes: Map<string, unknown>,
+  changes: Map<string, unknown> | undefined,
 ): SessionData {
+  if (changes === undefined) return target;
   for (const [key, change] of changes) {
     const value = change instanceof Update
       ? change.apply(getOwn(target, key))

@@ -231,6 +231,12 @@ export interface SubjectOptions {
 /** Marks a deleted key in a change set. */
 export const DELETED: unique symbol = Symbol("deleted");
 
+/** The subject and label of a session, as a handle keeps them. */
+export type Owner = Readonly<{ subject?: string; label?: string }>;
+
+/** The owner of a session that belongs to no one: shared, never changed. */
+export const NO_OWNER: Owner = Object.freeze({});
+
 /** The stored record a handle is bound to. */
 export interface BoundRecord {
   /** The store key. */
@@ -285,15 +291,16 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   incomingFlash: SessionData;
   /**
    * Keys changed since the last commit: a value, `DELETED`, or an `Update`
-   * to re-apply to the latest stored value.
+   * to re-apply to the latest stored value. Made at the first change (most
+   * requests change nothing), so a map that exists is never empty.
    */
-  readonly changes: Map<string, unknown> = new Map();
+  changes: Map<string, unknown> | undefined;
   /** Flash keys set (value) or taken (`DELETED`) since the last commit. */
-  readonly flashChanges: Map<string, unknown> = new Map();
+  flashChanges: Map<string, unknown> | undefined;
   /** Whether the session was ended by a concurrent request (see `stale`). */
   isStale: boolean;
   /** The subject and label, as stored or as set by this request. */
-  owner: { subject?: string; label?: string };
+  owner: Owner;
   /** Whether `setSubject()` changed the owner since the last commit. */
   ownerChanged = false;
   /** The `Set-Cookie` value owed for the request so far. */
@@ -319,7 +326,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
       record: BoundRecord;
       data: SessionData;
       flash: SessionData;
-      owner?: { subject?: string; label?: string };
+      owner?: Owner;
     },
     hadCookie = bound !== undefined,
     stale = false,
@@ -333,7 +340,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     this.bound = bound?.record;
     this.data = bound?.data ?? {};
     this.incomingFlash = bound?.flash ?? {};
-    this.owner = bound?.owner ?? {};
+    this.owner = bound?.owner ?? NO_OWNER;
   }
 
   get id(): string {
@@ -358,8 +365,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
 
   /** Whether there is anything to write. */
   get dirty(): boolean {
-    return this.regeneratedFrom !== undefined || this.changes.size > 0 ||
-      this.flashChanges.size > 0 || this.ownerChanged;
+    return this.regeneratedFrom !== undefined || this.changes !== undefined ||
+      this.flashChanges !== undefined || this.ownerChanged;
   }
 
   setSubject(subject: string | undefined, options: SubjectOptions = {}): void {
@@ -379,7 +386,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
       );
     }
     this.owner = subject === undefined
-      ? {}
+      ? NO_OWNER
       : label === undefined
       ? { subject }
       : { subject, label };
@@ -398,12 +405,12 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     if (value === undefined) return this.delete(key);
     checkValue(key, value);
     setOwn(this.data, key, value);
-    this.changes.set(key, value);
+    (this.changes ??= new Map()).set(key, value);
   }
 
   delete(key: keyof Data & string): void {
     delete this.data[key];
-    this.changes.set(key, DELETED);
+    (this.changes ??= new Map()).set(key, DELETED);
   }
 
   update<K extends keyof Data & string>(
@@ -415,7 +422,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
         `Cannot update session value "${key}": apply must be a function, received ${typeof apply}`,
       );
     }
-    const pending = this.changes.get(key);
+    const changes = this.changes ??= new Map();
+    const pending = changes.get(key);
     const value = applyUpdate(
       key,
       apply as (current: unknown) => unknown,
@@ -424,7 +432,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     if (pending instanceof Update) {
       // Two updates of one key compose, so both are re-applied on conflict.
       const first = pending.apply;
-      this.changes.set(
+      changes.set(
         key,
         new Update((current) =>
           applyUpdate(
@@ -434,11 +442,11 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
           )
         ),
       );
-    } else if (this.changes.has(key)) {
+    } else if (changes.has(key)) {
       // After set() or delete() the value no longer depends on the store.
-      this.changes.set(key, value === undefined ? DELETED : value);
+      changes.set(key, value === undefined ? DELETED : value);
     } else {
-      this.changes.set(
+      changes.set(
         key,
         new Update((current) =>
           applyUpdate(key, apply as (current: unknown) => unknown, current)
@@ -452,14 +460,15 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
 
   flash<K extends keyof Flash & string>(key: K, value: Flash[K]): void {
     checkValue(key, value);
-    this.flashChanges.set(key, value);
+    (this.flashChanges ??= new Map()).set(key, value);
   }
 
   takeFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined {
     if (!Object.hasOwn(this.incomingFlash, key)) return undefined;
     const value = this.incomingFlash[key] as Flash[K];
     delete this.incomingFlash[key];
-    if (!this.flashChanges.has(key)) this.flashChanges.set(key, DELETED);
+    const flashChanges = this.flashChanges ??= new Map();
+    if (!flashChanges.has(key)) flashChanges.set(key, DELETED);
     return value;
   }
 
@@ -477,10 +486,10 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     this.currentId = undefined;
     this.data = {};
     this.incomingFlash = {};
-    this.owner = {};
+    this.owner = NO_OWNER;
     this.ownerChanged = false;
-    this.changes.clear();
-    this.flashChanges.clear();
+    this.changes = undefined;
+    this.flashChanges = undefined;
     this.#destroyed = true;
     this.#isNew = true;
   }
