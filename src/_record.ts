@@ -76,11 +76,10 @@ export function readRecord(
   ) {
     return undefined;
   }
-  const record: SessionRecord = { createdAt, data, flash: flash ?? {} };
-  if (subject !== undefined) record.subject = subject;
-  if (label !== undefined) record.label = label;
-  if (key !== undefined) record.key = key;
-  return record;
+  // The parsed object is fresh and ours: it becomes the record as it is
+  // (other fields it may hold are never read, and never written back).
+  if (flash === undefined) parsed.flash = {};
+  return parsed as unknown as SessionRecord;
 }
 
 /**

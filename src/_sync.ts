@@ -1,13 +1,29 @@
 // Private module: the synchronous face of the in-process MemoryStore, which
-// the manager uses to skip a promise per store call.
+// the manager uses to skip a promise per store call and to read the clock
+// once per operation instead of once per step.
 import type { StoreEntry, StoreSetOptions, StoreSetResult } from "./store.ts";
 
 /** The key under which MemoryStore exposes its synchronous operations. */
 export const SYNC: unique symbol = Symbol("sesame.sync");
 
-/** What MemoryStore answers at once. */
+/**
+ * What MemoryStore answers at once. Every operation takes the current time
+ * from the caller, read from {@linkcode SyncStore.clock}, or from a clock
+ * that is the same function.
+ */
 export interface SyncStore {
-  get(key: string): StoreEntry | undefined;
-  set(key: string, value: string, options: StoreSetOptions): StoreSetResult;
-  touch(key: string, expiresAt: number): boolean;
+  /** The store's clock. */
+  readonly clock: () => number;
+  /**
+   * The live entry under `key`, which becomes the most recently used. The
+   * entry is the store's own: read it at once, never keep or change it.
+   */
+  get(key: string, now: number): Readonly<StoreEntry> | undefined;
+  set(
+    key: string,
+    value: string,
+    options: StoreSetOptions,
+    now: number,
+  ): StoreSetResult;
+  touch(key: string, expiresAt: number, now: number): boolean;
 }

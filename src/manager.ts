@@ -389,6 +389,8 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   #maxRecordBytes: number;
   #now: () => number;
   #sync: SyncStore | undefined;
+  /** Whether the synchronous store's clock is the manager's. */
+  #syncSharesClock = false;
   #commit = (
     handle: SessionHandle<Data, Flash>,
   ): Promise<void> | undefined =>
@@ -474,6 +476,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     this.#sync = Object.getPrototypeOf(this.#store) === MemoryStore.prototype
       ? (this.#store as MemoryStore)[SYNC]
       : undefined;
+    this.#syncSharesClock = this.#sync?.clock === this.#now;
   }
 
   async load(request: Request): Promise<Session<Data, Flash>> {
@@ -625,12 +628,22 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     return this.#store.inProcess === true ? id : hashSessionId(id);
   }
 
+  /** The time to give the synchronous store, read from its own clock. */
+  #storeNow(sync: SyncStore, now: number): number {
+    return this.#syncSharesClock ? now : sync.clock();
+  }
+
   /** `#read()` for a store that answers at once. */
   #readSync(
     key: string,
     sync: SyncStore,
   ): Found | typeof ROTATED | undefined {
-    const found = this.#inspect(key, sync.get(key));
+    const now = this.#now();
+    const found = this.#inspect(
+      key,
+      sync.get(key, this.#storeNow(sync, now)),
+      now,
+    );
     if (found !== CORRUPT) return found;
     void this.#store.delete(key);
     return undefined;
@@ -661,7 +674,12 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       const key = this.#keyOf(handle.id);
       const expiresAt = this.#expiryFor(now, now);
       const value = this.#serialize(record, key);
-      const result = sync.set(key, value, { expiresAt, ifVersion: null });
+      const result = sync.set(
+        key,
+        value,
+        { expiresAt, ifVersion: null },
+        this.#storeNow(sync, now),
+      );
       if (!result.ok) return false;
       this.#settle(handle, {
         key,
@@ -676,7 +694,9 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     const extended = this.#extension(bound, now);
     if (!handle.dirty) {
       if (extended === undefined) return true;
-      if (!sync.touch(bound.key, extended)) return false;
+      if (!sync.touch(bound.key, extended, this.#storeNow(sync, now))) {
+        return false;
+      }
       bound.expiresAt = extended;
       this.#sendCookie(handle, extended, now);
       return true;
@@ -691,7 +711,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     const result = sync.set(bound.key, value, {
       expiresAt,
       ifVersion: bound.version ?? null,
-    });
+    }, this.#storeNow(sync, now));
     // A concurrent change: the async path re-reads and retries.
     if (!result.ok) return false;
     this.#settle(handle, {
@@ -710,23 +730,23 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
    */
   async #read(key: string): Promise<Found | typeof ROTATED | undefined> {
     const entry = await this.#call("get", () => this.#store.get(key));
-    const found = this.#inspect(key, entry);
+    const found = this.#inspect(key, entry, this.#now());
     if (found !== CORRUPT) return found;
     await this.#call("delete", () => this.#store.delete(key));
     return undefined;
   }
 
   /**
-   * What a stored entry holds: a live record, the `ROTATED` marker, nothing
-   * (absent or expired), or `CORRUPT` for a record to delete.
+   * What a stored entry holds at `now`: a live record, the `ROTATED`
+   * marker, nothing (absent or expired), or `CORRUPT` for a record to delete.
    */
   #inspect(
     key: string,
-    entry: StoreEntry | null | undefined,
+    entry: Readonly<StoreEntry> | null | undefined,
+    now: number,
   ): Found | typeof ROTATED | typeof CORRUPT | undefined {
     // Many clients answer null for a missing key.
     if (entry === undefined || entry === null) return undefined;
-    const now = this.#now();
     if (!(entry.expiresAt > now)) return undefined;
     // A value that is not text is as corrupt as text that is not a record.
     const record = typeof entry.value === "string"
@@ -1259,7 +1279,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
 
 /** A live record as read from the store. */
 interface Found {
-  entry: StoreEntry;
+  entry: Readonly<StoreEntry>;
   record: SessionRecord;
 }
 

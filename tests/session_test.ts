@@ -45,21 +45,24 @@ describe("SessionHandle", () => {
     session.delete("user");
     assert.equal(session.get("count"), 2);
     assert.equal(session.has("user"), false);
-    assert.deepEqual([...session.changes], [["count", 2], ["user", DELETED]]);
+    assert.deepEqual([...session.changes ?? []], [["count", 2], [
+      "user",
+      DELETED,
+    ]]);
   });
 
   test("flash() is not visible to takeFlash() in the same request", () => {
     const { session } = handle();
     session.flash("notice", "saved");
     assert.equal(session.takeFlash("notice"), undefined);
-    assert.deepEqual([...session.flashChanges], [["notice", "saved"]]);
+    assert.deepEqual([...session.flashChanges ?? []], [["notice", "saved"]]);
   });
 
   test("takeFlash() returns a stored flash value once and records its removal", () => {
     const { session } = handle({ flash: { notice: "hello" } });
     assert.equal(session.takeFlash("notice"), "hello");
     assert.equal(session.takeFlash("notice"), undefined);
-    assert.deepEqual([...session.flashChanges], [["notice", DELETED]]);
+    assert.deepEqual([...session.flashChanges ?? []], [["notice", DELETED]]);
   });
 
   test("regenerate() keeps the values and retires the stored record", () => {

@@ -119,6 +119,9 @@ export class MemoryStore implements SessionStore {
   #now: () => number;
   #nextVersion = 1;
 
+  /** @internal The same operations, answered at once. */
+  readonly [SYNC]: SyncStore;
+
   /**
    * Creates an empty store.
    *
@@ -135,6 +138,12 @@ export class MemoryStore implements SessionStore {
       1,
     );
     this.#now = functionOption(ACTION, "now", options.now, Date.now);
+    this[SYNC] = {
+      clock: this.#now,
+      get: (key, now) => this.#get(key, now),
+      set: (key, value, options, now) => this.#set(key, value, options, now),
+      touch: (key, expiresAt, now) => this.#touch(key, expiresAt, now),
+    };
   }
 
   /**
@@ -152,25 +161,20 @@ export class MemoryStore implements SessionStore {
    * @returns The entry, or `undefined` when there is none or it has expired.
    */
   get(key: string): Promise<StoreEntry | undefined> {
-    return Promise.resolve(this.#get(key));
+    const entry = this.#get(key, this.#now());
+    return Promise.resolve(
+      entry === undefined ? undefined : {
+        value: entry.value,
+        expiresAt: entry.expiresAt,
+        version: entry.version,
+      },
+    );
   }
 
-  /** @internal The same operations, answered at once. */
-  readonly [SYNC]: SyncStore = {
-    get: (key) => this.#get(key),
-    set: (key, value, options) => this.#set(key, value, options),
-    touch: (key, expiresAt) => this.#touch(key, expiresAt),
-  };
-
-  #get(key: string): StoreEntry | undefined {
-    const entry = this.#live(key);
-    if (entry === undefined) return undefined;
-    this.#use(entry);
-    return {
-      value: entry.value,
-      expiresAt: entry.expiresAt,
-      version: entry.version,
-    };
+  #get(key: string, now: number): MemoryEntry | undefined {
+    const entry = this.#live(key, now);
+    if (entry !== undefined) this.#use(entry);
+    return entry;
   }
 
   /**
@@ -187,15 +191,16 @@ export class MemoryStore implements SessionStore {
     value: string,
     options: StoreSetOptions,
   ): Promise<StoreSetResult> {
-    return Promise.resolve(this.#set(key, value, options));
+    return Promise.resolve(this.#set(key, value, options, this.#now()));
   }
 
   #set(
     key: string,
     value: string,
     options: StoreSetOptions,
+    now: number,
   ): StoreSetResult {
-    const current = this.#live(key);
+    const current = this.#live(key, now);
     const { ifVersion, expiresAt } = options;
     if (
       (ifVersion === null && current !== undefined) ||
@@ -204,7 +209,7 @@ export class MemoryStore implements SessionStore {
       return { ok: false };
     }
     const version = String(this.#nextVersion++);
-    if (!(expiresAt > this.#now())) {
+    if (!(expiresAt > now)) {
       this.#drop(key);
     } else if (current !== undefined) {
       current.value = value;
@@ -248,11 +253,11 @@ export class MemoryStore implements SessionStore {
    * @returns `false` when there was no live record.
    */
   touch(key: string, expiresAt: number): Promise<boolean> {
-    return Promise.resolve(this.#touch(key, expiresAt));
+    return Promise.resolve(this.#touch(key, expiresAt, this.#now()));
   }
 
-  #touch(key: string, expiresAt: number): boolean {
-    const entry = this.#live(key);
+  #touch(key: string, expiresAt: number, now: number): boolean {
+    const entry = this.#live(key, now);
     if (entry === undefined) return false;
     entry.expiresAt = expiresAt;
     this.#use(entry);
@@ -260,9 +265,9 @@ export class MemoryStore implements SessionStore {
   }
 
   /** The entry under `key` unless it has expired; an expired one is dropped. */
-  #live(key: string): MemoryEntry | undefined {
+  #live(key: string, now: number): MemoryEntry | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined || entry.expiresAt > this.#now()) return entry;
+    if (entry === undefined || entry.expiresAt > now) return entry;
     this.#drop(key);
     return undefined;
   }
