@@ -37,16 +37,28 @@ const CHUNK_BYTES = 6144;
  */
 export function encodeBase64urlNoPadding(bytes: Uint8Array): string {
   const length = bytes.length;
-  if (length <= CHUNK_BYTES) return encodeRange(bytes, 0, length);
+  if (length <= CHUNK_BYTES) return encodeBase64urlRange(bytes, 0, length);
   let result = "";
   for (let start = 0; start < length; start += CHUNK_BYTES) {
-    result += encodeRange(bytes, start, Math.min(start + CHUNK_BYTES, length));
+    result += encodeBase64urlRange(
+      bytes,
+      start,
+      Math.min(start + CHUNK_BYTES, length),
+    );
   }
   return result;
 }
 
-/** Encodes `bytes[start:end]`; only the last range may have a partial group. */
-function encodeRange(bytes: Uint8Array, start: number, end: number): string {
+/**
+ * Encodes `bytes[start:end]`, at most 6,144 bytes, as
+ * {@linkcode encodeBase64urlNoPadding} does: only the last range of a longer
+ * input may end in a partial group.
+ */
+export function encodeBase64urlRange(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): string {
   const codes: number[] = new Array(Math.ceil((end - start) * 4 / 3));
   let o = 0;
   let i = start;

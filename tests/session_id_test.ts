@@ -56,6 +56,43 @@ describe("createSessionId()", () => {
     assert.equal(seen[0].length, 32);
     assert.notEqual(seen[0].buffer, seen[1].buffer);
   });
+
+  test("draws every id from crypto.getRandomValues(), never the same bytes twice", () => {
+    // Every byte WebCrypto hands out, in order: the ids must be exactly
+    // these bytes, 32 per id, each used once, across several refills.
+    const drawn: number[] = [];
+    const original = crypto.getRandomValues;
+    const recording = <T extends ArrayBufferView | null>(array: T): T => {
+      original.call(crypto, array as Uint8Array<ArrayBuffer>);
+      const view = array as ArrayBufferView;
+      drawn.push(
+        ...new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+      );
+      return array;
+    };
+    Object.defineProperty(crypto, "getRandomValues", {
+      value: recording,
+      configurable: true,
+      writable: true,
+    });
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 300; i++) ids.push(createSessionId());
+    } finally {
+      delete (crypto as { getRandomValues?: unknown }).getRandomValues;
+    }
+    assert.equal(crypto.getRandomValues, original);
+    const expected: string[] = [];
+    for (let i = 0; i + 32 <= drawn.length; i += 32) {
+      const bytes = drawn.slice(i, i + 32);
+      expected.push(createSessionId((out) => out.set(bytes)));
+    }
+    // Ids already pooled before the recording started come first.
+    const first = ids.indexOf(expected[0]);
+    assert.ok(first >= 0 && first <= 64, `first drawn id at ${first}`);
+    assert.ok(expected.length >= ids.length - first);
+    assert.deepEqual(ids.slice(first), expected.slice(0, ids.length - first));
+  });
 });
 
 describe("isSessionId()", () => {
