@@ -1,7 +1,7 @@
 // Private module: the synchronous face of the in-process MemoryStore, which
 // the manager uses to skip a promise per store call and to read the clock
 // once per operation instead of once per step.
-import type { StoreEntry, StoreSetOptions, StoreSetResult } from "./store.ts";
+import type { StoreEntry } from "./store.ts";
 
 /** The key under which MemoryStore exposes its synchronous operations. */
 export const SYNC: unique symbol = Symbol("sesame.sync");
@@ -19,11 +19,17 @@ export interface SyncStore {
    * entry is the store's own: read it at once, never keep or change it.
    */
   get(key: string, now: number): Readonly<StoreEntry> | undefined;
+  /**
+   * Writes `value` under `key` if the live entry's version is `ifVersion`
+   * (`null`: if there is none). Returns the new version, or `undefined`
+   * when the precondition failed and nothing was written.
+   */
   set(
     key: string,
     value: string,
-    options: StoreSetOptions,
+    expiresAt: number,
+    ifVersion: string | null,
     now: number,
-  ): StoreSetResult;
+  ): string | undefined;
   touch(key: string, expiresAt: number, now: number): boolean;
 }

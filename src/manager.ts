@@ -674,16 +674,17 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       const key = this.#keyOf(handle.id);
       const expiresAt = this.#expiryFor(now, now);
       const value = this.#serialize(record, key);
-      const result = sync.set(
+      const version = sync.set(
         key,
         value,
-        { expiresAt, ifVersion: null },
+        expiresAt,
+        null,
         this.#storeNow(sync, now),
       );
-      if (!result.ok) return false;
+      if (version === undefined) return false;
       this.#settle(handle, {
         key,
-        version: result.version,
+        version,
         expiresAt,
         createdAt: now,
         value,
@@ -708,18 +709,20 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     };
     const expiresAt = extended ?? bound.expiresAt;
     const value = this.#serialize(record, bound.key);
-    const result = sync.set(bound.key, value, {
-      expiresAt,
-      ifVersion: bound.version ?? null,
-    }, this.#storeNow(sync, now));
-    // A concurrent change: the async path re-reads and retries.
-    if (!result.ok) return false;
-    this.#settle(handle, {
-      ...bound,
-      version: result.version,
-      expiresAt,
+    const version = sync.set(
+      bound.key,
       value,
-    }, record);
+      expiresAt,
+      bound.version ?? null,
+      this.#storeNow(sync, now),
+    );
+    // A concurrent change: the async path re-reads and retries.
+    if (version === undefined) return false;
+    // The handle's own record: nothing else refers to it.
+    bound.version = version;
+    bound.expiresAt = expiresAt;
+    bound.value = value;
+    this.#settle(handle, bound, record);
     if (extended !== undefined) this.#sendCookie(handle, expiresAt, now);
     return true;
   }

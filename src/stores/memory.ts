@@ -141,7 +141,8 @@ export class MemoryStore implements SessionStore {
     this[SYNC] = {
       clock: this.#now,
       get: (key, now) => this.#get(key, now),
-      set: (key, value, options, now) => this.#set(key, value, options, now),
+      set: (key, value, expiresAt, ifVersion, now) =>
+        this.#set(key, value, expiresAt, ifVersion, now),
       touch: (key, expiresAt, now) => this.#touch(key, expiresAt, now),
     };
   }
@@ -191,22 +192,32 @@ export class MemoryStore implements SessionStore {
     value: string,
     options: StoreSetOptions,
   ): Promise<StoreSetResult> {
-    return Promise.resolve(this.#set(key, value, options, this.#now()));
+    const version = this.#set(
+      key,
+      value,
+      options.expiresAt,
+      options.ifVersion,
+      this.#now(),
+    );
+    return Promise.resolve(
+      version === undefined ? { ok: false } : { ok: true, version },
+    );
   }
 
+  /** `set()`, answering the new version, or `undefined` for a refusal. */
   #set(
     key: string,
     value: string,
-    options: StoreSetOptions,
+    expiresAt: number,
+    ifVersion: string | null | undefined,
     now: number,
-  ): StoreSetResult {
+  ): string | undefined {
     const current = this.#live(key, now);
-    const { ifVersion, expiresAt } = options;
     if (
       (ifVersion === null && current !== undefined) ||
       (typeof ifVersion === "string" && current?.version !== ifVersion)
     ) {
-      return { ok: false };
+      return undefined;
     }
     const version = String(this.#nextVersion++);
     if (!(expiresAt > now)) {
@@ -231,7 +242,7 @@ export class MemoryStore implements SessionStore {
       this.#entries.set(key, entry);
       if (this.#entries.size > this.#maxEntries) this.#drop(this.#oldest!.key);
     }
-    return { ok: true, version };
+    return version;
   }
 
   /**
