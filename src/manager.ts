@@ -479,7 +479,22 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     this.#syncSharesClock = this.#sync?.clock === this.#now;
   }
 
-  async load(request: Request): Promise<Session<Data, Flash>> {
+  load(request: Request): Promise<Session<Data, Flash>> {
+    try {
+      const opened = this.#open(request);
+      return opened instanceof SessionHandle ? Promise.resolve(opened) : opened;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * `load()`, answering at once when nothing has to wait: no cookie, an
+   * invalid one, or a store in this process.
+   */
+  #open(
+    request: Request,
+  ): SessionHandle<Data, Flash> | Promise<SessionHandle<Data, Flash>> {
     if (this.#sealed !== undefined) {
       return this.#loadSealed(request, this.#sealed);
     }
@@ -489,9 +504,21 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       return new SessionHandle(request, this.#commit, undefined, true);
     }
     const key = this.#keyOf(id);
-    const found = this.#sync !== undefined
-      ? this.#readSync(key, this.#sync)
-      : await this.#read(key);
+    if (this.#sync !== undefined) {
+      return this.#handleFor(request, id, key, this.#readSync(key, this.#sync));
+    }
+    return this.#read(key).then((found) =>
+      this.#handleFor(request, id, key, found)
+    );
+  }
+
+  /** The handle of a request whose cookie named `id`, given what was read. */
+  #handleFor(
+    request: Request,
+    id: string,
+    key: string,
+    found: Found | typeof ROTATED | undefined,
+  ): SessionHandle<Data, Flash> {
     if (found === undefined || found === ROTATED) {
       return new SessionHandle(
         request,
@@ -518,10 +545,14 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         `Cannot wrap handler: handler must be a function, received ${typeof handler}`,
       );
     }
+    // load() and commit(), without waiting when they finished at once.
     return async (request) => {
-      const session = await this.load(request);
+      const opened = this.#open(request);
+      const session = opened instanceof SessionHandle ? opened : await opened;
       const response = await handler(request, session);
-      const setCookie = await session.commit();
+      const committing = session.startCommit();
+      if (committing !== undefined) await committing;
+      const setCookie = session.setCookie;
       return setCookie === undefined
         ? response
         : withSetCookie(response, setCookie);

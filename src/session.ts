@@ -495,20 +495,28 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   }
 
   commit(): Promise<string | undefined> {
-    // Commits of one handle run one after another; the usual single commit
-    // starts at once.
-    const previous = this.#pending;
-    let started: Promise<void> | undefined;
-    if (previous === undefined) {
-      // A store in this process may finish the commit at once.
-      try {
-        started = this.#commit(this);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (started === undefined) return Promise.resolve(this.setCookie);
+    let committing: Promise<void> | undefined;
+    try {
+      committing = this.startCommit();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const run = started ?? previous!.then(() => this.#commit(this));
+    return committing === undefined
+      ? Promise.resolve(this.setCookie)
+      : committing.then(() => this.setCookie);
+  }
+
+  /**
+   * Starts a commit: `undefined` when it finished at once (a store in this
+   * process), else its promise. Commits of one handle run one after
+   * another; `setCookie` holds the cookie owed once it is done.
+   */
+  startCommit(): Promise<void> | undefined {
+    const previous = this.#pending;
+    const run = previous === undefined
+      ? this.#commit(this)
+      : previous.then(() => this.#commit(this));
+    if (run === undefined) return undefined;
     const done: Promise<unknown> = run.then(
       () => {
         if (this.#pending === done) this.#pending = undefined;
@@ -518,7 +526,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
       },
     );
     this.#pending = done;
-    return run.then(() => this.setCookie);
+    return run;
   }
 }
 
