@@ -422,13 +422,14 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
         `Cannot update session value "${key}": apply must be a function, received ${typeof apply}`,
       );
     }
-    const changes = this.changes ??= new Map();
-    const pending = changes.get(key);
+    const pending = this.changes?.get(key);
     const value = applyUpdate(
       key,
       apply as (current: unknown) => unknown,
       this.get(key),
     );
+    // Only now: an update that throws records nothing.
+    const changes = this.changes ??= new Map();
     if (pending instanceof Update) {
       // Two updates of one key compose, so both are re-applied on conflict.
       const first = pending.apply;

@@ -76,6 +76,35 @@ describe("SessionHandle", () => {
     assert.equal(session.dirty, true);
   });
 
+  test("an update(), set() or flash() that throws records no change", () => {
+    const { session } = handle();
+    assert.throws(
+      () =>
+        session.update("count", () => {
+          throw new Error("refused");
+        }),
+      /refused/,
+    );
+    assert.throws(
+      () => session.update("count", () => (() => 1) as unknown as number),
+      TypeError,
+    );
+    assert.throws(
+      () => session.set("count", Symbol("x") as unknown as number),
+      TypeError,
+    );
+    assert.throws(
+      () => session.flash("notice", 1n as unknown as string),
+      TypeError,
+    );
+    assert.equal(session.get("count"), undefined);
+    assert.equal(
+      session.dirty,
+      false,
+      "nothing to write, no session to create",
+    );
+  });
+
   test("destroy() clears everything and makes the handle a new session", () => {
     const { session } = handle({ data: { count: 3 }, flash: { notice: "x" } });
     const before = session.id;
