@@ -1,7 +1,13 @@
 // Private module: the synchronous face of the in-process MemoryStore, which
 // the manager uses to skip a promise per store call and to read the clock
 // once per operation instead of once per step.
-import type { StoreEntry } from "./store.ts";
+
+/** An entry as the synchronous API answers it: its version is a number. */
+export interface SyncEntry {
+  value: string;
+  expiresAt: number;
+  version: number;
+}
 
 /** The key under which MemoryStore exposes its synchronous operations. */
 export const SYNC: unique symbol = Symbol("sesame.sync");
@@ -18,18 +24,19 @@ export interface SyncStore {
    * The live entry under `key`, which becomes the most recently used. The
    * entry is the store's own: read it at once, never keep or change it.
    */
-  get(key: string, now: number): Readonly<StoreEntry> | undefined;
+  get(key: string, now: number): Readonly<SyncEntry> | undefined;
   /**
    * Writes `value` under `key` if the live entry's version is `ifVersion`
-   * (`null`: if there is none). Returns the new version, or `undefined`
-   * when the precondition failed and nothing was written.
+   * (`null`: if there is none; text: a version as the asynchronous `get()`
+   * answers it). Returns the new version, or `undefined` when the
+   * precondition failed and nothing was written.
    */
   set(
     key: string,
     value: string,
     expiresAt: number,
-    ifVersion: string | null,
+    ifVersion: string | number | null,
     now: number,
-  ): string | undefined;
+  ): number | undefined;
   touch(key: string, expiresAt: number, now: number): boolean;
 }

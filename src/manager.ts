@@ -40,7 +40,7 @@ import { sha256Base64url } from "./_sha256.ts";
 import { hashSessionId, isSessionId } from "./session_id.ts";
 import type { SessionStore, StoreEntry, StoreSetOptions } from "./store.ts";
 import { MemoryStore } from "./stores/memory.ts";
-import { SYNC, type SyncStore } from "./_sync.ts";
+import { SYNC, type SyncEntry, type SyncStore } from "./_sync.ts";
 import type { SealedCookieStore } from "./stores/sealed_cookie.ts";
 
 /**
@@ -776,7 +776,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
    */
   #inspect(
     key: string,
-    entry: Readonly<StoreEntry> | null | undefined,
+    entry: Readonly<StoreEntry> | Readonly<SyncEntry> | null | undefined,
     now: number,
   ): Found | typeof ROTATED | typeof CORRUPT | undefined {
     // Many clients answer null for a missing key.
@@ -846,9 +846,14 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
 
   /** The compare-and-set precondition to pass, for stores that take one. */
   #ifVersion(
-    version: string | null | undefined,
+    version: string | number | null | undefined,
   ): Pick<StoreSetOptions, "ifVersion"> {
-    return this.#store.compareAndSet ? { ifVersion: version ?? null } : {};
+    if (!this.#store.compareAndSet) return {};
+    return {
+      ifVersion: typeof version === "number"
+        ? String(version)
+        : version ?? null,
+    };
   }
 
   /** The expiry a session created at `createdAt` gets from activity now. */
@@ -1313,7 +1318,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
 
 /** A live record as read from the store. */
 interface Found {
-  entry: Readonly<StoreEntry>;
+  entry: Readonly<StoreEntry> | Readonly<SyncEntry>;
   record: SessionRecord;
 }
 

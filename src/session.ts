@@ -241,8 +241,11 @@ export const NO_OWNER: Owner = Object.freeze({});
 export interface BoundRecord {
   /** The store key. */
   key: string;
-  /** The version read or last written; `undefined` for stores without versions. */
-  version: string | undefined;
+  /**
+   * The version read or last written: text from a store, a number from the
+   * memory store's synchronous path; `undefined` for stores without versions.
+   */
+  version: string | number | undefined;
   /** The stored expiry, in milliseconds since the Unix epoch. */
   expiresAt: number;
   /** When the session was created, in milliseconds since the Unix epoch. */

@@ -40,7 +40,8 @@ interface MemoryEntry {
   key: string;
   value: string;
   expiresAt: number;
-  version: string;
+  /** A number, made text only for the asynchronous API (it costs ~0.1 µs). */
+  version: number;
   /** The next less recently used entry (toward the head of the list). */
   older: MemoryEntry | undefined;
   /** The next more recently used entry (toward the tail of the list). */
@@ -167,7 +168,7 @@ export class MemoryStore implements SessionStore {
       entry === undefined ? undefined : {
         value: entry.value,
         expiresAt: entry.expiresAt,
-        version: entry.version,
+        version: String(entry.version),
       },
     );
   }
@@ -200,26 +201,36 @@ export class MemoryStore implements SessionStore {
       this.#now(),
     );
     return Promise.resolve(
-      version === undefined ? { ok: false } : { ok: true, version },
+      version === undefined
+        ? { ok: false }
+        : { ok: true, version: String(version) },
     );
   }
 
-  /** `set()`, answering the new version, or `undefined` for a refusal. */
+  /**
+   * `set()`, answering the new version, or `undefined` for a refusal. The
+   * precondition is a version as `get()` answers it (text) or as the
+   * synchronous API does (a number).
+   */
   #set(
     key: string,
     value: string,
     expiresAt: number,
-    ifVersion: string | null | undefined,
+    ifVersion: string | number | null | undefined,
     now: number,
-  ): string | undefined {
+  ): number | undefined {
     const current = this.#live(key, now);
     if (
-      (ifVersion === null && current !== undefined) ||
-      (typeof ifVersion === "string" && current?.version !== ifVersion)
+      ifVersion === null
+        ? current !== undefined
+        : typeof ifVersion === "number"
+        ? current?.version !== ifVersion
+        : typeof ifVersion === "string" &&
+          (current === undefined || String(current.version) !== ifVersion)
     ) {
       return undefined;
     }
-    const version = String(this.#nextVersion++);
+    const version = this.#nextVersion++;
     if (!(expiresAt > now)) {
       this.#drop(key);
     } else if (current !== undefined) {
