@@ -172,6 +172,25 @@ class Micro {
       ? parts.reduce((sum, row) => sum + row.timing.p50, 0)
       : undefined;
   }
+
+  /**
+   * The floor with an id's cost: `floorSum()` plus 32 random bytes and one
+   * SHA-256, each the cheaper way measured on this runtime.
+   */
+  floorWithIdSum(): number | undefined {
+    const floor = this.floorSum();
+    const cheapest = (cost: "random" | "hash") => {
+      const times = this.results.floor
+        .filter((row) => row.idCost === cost)
+        .map((row) => row.timing.p50);
+      return times.length === 0 ? undefined : Math.min(...times);
+    };
+    const random = cheapest("random");
+    const hash = cheapest("hash");
+    return floor === undefined || random === undefined || hash === undefined
+      ? undefined
+      : floor + random + hash;
+  }
 }
 
 function microByRuntime(results: Results): Map<RuntimeName, Micro> {
@@ -222,16 +241,22 @@ function targetsSection(results: Results, micros: Map<RuntimeName, Micro>) {
     const micro = micros.get(runtime);
     if (micro === undefined) continue;
     const returning = micro.time("sesame-memory", "returning");
-    const floor = micro.floorSum();
-    const floorRatio = returning !== undefined && floor !== undefined
-      ? returning / floor
-      : undefined;
-    rows.push([
-      `sesame returning cycle ÷ floor (${RUNTIME_NAMES[runtime]})`,
-      "≤ 3×",
-      `${us(returning)} µs ÷ ${us(floor)} µs = ${ratio(floorRatio, 1)}`,
-      verdict(floorRatio, (v) => v <= 3),
-    ]);
+    for (
+      const [name, floor] of [
+        ["floor with an id's cost", micro.floorWithIdSum()],
+        ["floor of a returning cycle alone", micro.floorSum()],
+      ] as const
+    ) {
+      const floorRatio = returning !== undefined && floor !== undefined
+        ? returning / floor
+        : undefined;
+      rows.push([
+        `sesame returning cycle ÷ ${name} (${RUNTIME_NAMES[runtime]})`,
+        "≤ 3×",
+        `${us(returning)} µs ÷ ${us(floor)} µs = ${ratio(floorRatio, 1)}`,
+        verdict(floorRatio, (v) => v <= 3),
+      ]);
+    }
     const best = fastestAlternative(micro);
     const speedup = best !== undefined && returning !== undefined
       ? best.ns / returning
@@ -297,27 +322,41 @@ function floorSection(micros: Map<RuntimeName, Micro>): string {
     `${row.name}${row.inFloor ? " **(floor)**" : ""}`,
     ...present.map((runtime) => us(micros.get(runtime)!.floor.get(row.id))),
   ]);
-  rows.push([
-    "**floor of a returning cycle** (lookup + JSON + Set-Cookie)",
-    ...present.map((runtime) => `**${us(micros.get(runtime)!.floorSum())}**`),
-  ]);
+  const sums: [string, (micro: Micro) => number | undefined][] = [
+    [
+      "floor with an id's cost (+ random bytes + SHA-256, the cheaper of each)",
+      (micro) => micro.floorWithIdSum(),
+    ],
+    [
+      "floor of a returning cycle alone (lookup + JSON + Set-Cookie)",
+      (micro) => micro.floorSum(),
+    ],
+  ];
+  for (const [name, sum] of sums) {
+    rows.push([
+      `**${name}**`,
+      ...present.map((runtime) => `**${us(sum(micros.get(runtime)!))}**`),
+    ]);
+  }
   rows.push([
     "sesame (MemoryStore), returning cycle",
     ...present.map((runtime) =>
       us(micros.get(runtime)!.time("sesame-memory", "returning"))
     ),
   ]);
-  rows.push([
-    "**ratio to the floor** (target ≤ 3×)",
-    ...present.map((runtime) => {
-      const micro = micros.get(runtime)!;
-      const time = micro.time("sesame-memory", "returning");
-      const floor = micro.floorSum();
-      return `**${
-        ratio(time !== undefined && floor ? time / floor : undefined, 1)
-      }**`;
-    }),
-  ]);
+  for (const [name, sum] of sums) {
+    rows.push([
+      `ratio to the ${name.split(" (")[0]} (target ≤ 3×)`,
+      ...present.map((runtime) => {
+        const micro = micros.get(runtime)!;
+        const time = micro.time("sesame-memory", "returning");
+        const floor = sum(micro);
+        return `**${
+          ratio(time !== undefined && floor ? time / floor : undefined, 1)
+        }**`;
+      }),
+    ]);
+  }
   return table(
     ["operation (µs)", ...present.map((runtime) => RUNTIME_NAMES[runtime])],
     rows,
@@ -787,11 +826,14 @@ export function report(results: Results): string {
     "## Floor",
     "",
     "The few operations that any server-side session layer does per request,",
-    "on each runtime. The floor of a returning cycle is the sum of the three",
-    "marked rows: a `Map` lookup of the id, `JSON.parse` + `JSON.stringify`",
-    "of the record, and building the `Set-Cookie` string. It leaves out",
-    "reading the `Cookie` header, the `await`s that an async API costs, and",
-    "the checks (expiry, id shape, record shape) that sesame does.",
+    "on each runtime, in two sums. The floor with an id's cost is what the",
+    "targets list: 32 random bytes, one SHA-256 of the id (each the cheaper",
+    "way measured here), a `Map` lookup, `JSON.parse` + `JSON.stringify` of",
+    "the record and building the `Set-Cookie` string. The floor of a",
+    "returning cycle alone is stricter: only the three marked rows, since a",
+    "returning visitor needs no new id, and an in-process store no hash. Both",
+    "leave out reading the `Cookie` header, the `await`s that an async API",
+    "costs, and the checks (expiry, id shape, record shape) that sesame does.",
     "",
     floorSection(micros),
     "",

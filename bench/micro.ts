@@ -77,6 +77,8 @@ export interface FloorResult {
   id: string;
   name: string;
   inFloor: boolean;
+  /** Which cost of an id the operation measures, if any. */
+  idCost?: "random" | "hash";
   timing: Timing;
 }
 
@@ -400,6 +402,7 @@ async function main(): Promise<void> {
       id: operation.id,
       name: operation.name,
       inFloor: operation.inFloor,
+      idCost: operation.idCost,
       timing,
     });
     log(`floor/${operation.id}: ${timing.p50.toFixed(1)} ns`);
