@@ -62,8 +62,8 @@
  *
  * Needs: `deno` and `bun` (the devDependencies' binaries in
  * node_modules/.bin), `/usr/bin/wrk`, `/usr/bin/redis-server` (or
- * `$REDIS_SERVER`), and `taskset` for pinning. A full run takes about 8.5
- * minutes on 2 cores (micro 4, HTTP 4, memory 0.3); each part prints its
+ * `$REDIS_SERVER`), and `taskset` for pinning. A full run takes about 9.5
+ * minutes on 2 cores (micro 5, HTTP 4, memory 0.2); each part prints its
  * progress on stderr. Other processes on the machine skew the numbers:
  * RESULTS.md records the load average before and after the run.
  *
