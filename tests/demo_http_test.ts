@@ -1,5 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { type DemoServer, startDemo } from "./_demo_server.ts";
 
 /** A minimal client with a cookie jar for the demo's one cookie. */
@@ -124,3 +125,95 @@ describe("demo over HTTP on Deno.serve", () => {
     );
   });
 });
+
+/**
+ * Sends one raw HTTP/1.1 request and answers the status code of the
+ * response, or `undefined` when the server closes the connection without one.
+ */
+function sendRaw(
+  origin: string,
+  head: string,
+  body = "",
+): Promise<number | undefined> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    let received = "";
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(`${head}\r\nConnection: close\r\n\r\n${body}`);
+    });
+    socket.setEncoding("latin1");
+    socket.setTimeout(5_000, () => {
+      socket.destroy(new Error(`No answer to ${head.split("\r\n")[0]}`));
+    });
+    socket.on("data", (chunk) => {
+      received += chunk;
+      const status = /^HTTP\/1\.[01] (\d{3}) /.exec(received)?.[1];
+      if (status !== undefined) {
+        socket.destroy();
+        resolve(Number(status));
+      }
+    });
+    socket.on("error", reject);
+    socket.on("close", () => resolve(undefined));
+  });
+}
+
+// The suite spawns the demo with Node itself: it runs once, under Node's test
+// runner, not again under Deno's and Bun's.
+if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
+  describe("demo over raw HTTP on node:http", () => {
+    let server: DemoServer;
+    before(async () => {
+      server = await startDemo("node");
+    });
+    after(() => server?.stop());
+
+    const cases: [what: string, head: string, status: number, body?: string][] =
+      [
+        // Methods a Request refuses: 501, as examples/node/http.ts explains.
+        ["TRACE /", "TRACE / HTTP/1.1\r\nHost: app.test", 501],
+        [
+          "CONNECT",
+          "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443",
+          501,
+        ],
+        // Node's parser does not know TRACK and answers 400 itself.
+        ["TRACK /", "TRACK / HTTP/1.1\r\nHost: app.test", 400],
+        // Targets and Host headers that give no URL.
+        ["OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: app.test", 400],
+        ["a Host with a space", "GET /count HTTP/1.1\r\nHost: a b", 400],
+        ["a Host with a bad port", "GET /count HTTP/1.1\r\nHost: a:99999", 400],
+        ["a Host with a path", "GET /count HTTP/1.1\r\nHost: a/count", 400],
+        [
+          "an absolute-form target with credentials",
+          "GET http://user:pw@app.test/count HTTP/1.1\r\nHost: app.test",
+          400,
+        ],
+        // Servers must accept the absolute-form (RFC 9112 section 3.2.2).
+        [
+          "an absolute-form target",
+          "GET http://app.test/count HTTP/1.1\r\nHost: other.test",
+          200,
+        ],
+        // A path that starts with "//" stays a path: its first segment does
+        // not become the request's host, which would pass the Origin check.
+        [
+          "a cross-site POST to //evil.test/login",
+          "POST //evil.test/login HTTP/1.1\r\nHost: app.test\r\n" +
+          "Origin: http://evil.test\r\n" +
+          "Content-Type: application/x-www-form-urlencoded\r\n" +
+          "Content-Length: 8",
+          404,
+          "user=eve",
+        ],
+      ];
+    for (const [what, head, status, body] of cases) {
+      test(`${what} gets ${status}, and the server keeps serving`, async () => {
+        assert.equal(await sendRaw(server.origin, head, body), status);
+        const count = await client(server.origin).send("GET", "/count");
+        assert.equal(count.status, 200);
+        assert.deepEqual(await count.json(), { count: 1 });
+      });
+    }
+  });
+}
