@@ -42,6 +42,7 @@ export type {
   StoreEntry,
   StoreSetOptions,
   StoreSetResult,
+  StoreTouchOptions,
   SubjectIndex,
 } from "./src/store.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./src/stores/memory.ts";

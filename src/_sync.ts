@@ -38,5 +38,14 @@ export interface SyncStore {
     ifVersion: string | number | null,
     now: number,
   ): number | undefined;
-  touch(key: string, expiresAt: number, now: number): boolean;
+  /**
+   * Moves the expiry of the live entry under `key` if its version is
+   * `ifVersion`. Returns `false`, having changed nothing, otherwise.
+   */
+  touch(
+    key: string,
+    expiresAt: number,
+    ifVersion: number | string,
+    now: number,
+  ): boolean;
 }

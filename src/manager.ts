@@ -406,11 +406,16 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         }`,
       );
     }
+    this.#now = functionOption(ACTION, "now", options.now, Date.now);
     if (isSealed(options.store)) {
       this.#sealed = options.store;
       this.#store = NO_STORE;
     } else {
-      this.#store = checkStore(options.store) ?? new MemoryStore();
+      // The default store keeps the manager's time, so that a clock given
+      // for tests (or one that differs from the system's) decides expiry in
+      // both places alike.
+      this.#store = checkStore(options.store) ??
+        new MemoryStore({ now: this.#now });
     }
     this.#cookie = createSessionCookie(options.cookie);
     const idle = wholeNumberOption(
@@ -471,7 +476,6 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       65536,
       64,
     );
-    this.#now = functionOption(ACTION, "now", options.now, Date.now);
     // Only MemoryStore itself: a subclass may change what its methods do.
     this.#sync = Object.getPrototypeOf(this.#store) === MemoryStore.prototype
       ? (this.#store as MemoryStore)[SYNC]
@@ -718,6 +722,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         version,
         expiresAt,
         createdAt: now,
+        subject: undefined,
         value,
       }, record);
       this.#sendCookie(handle, expiresAt, now);
@@ -726,7 +731,15 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     const extended = this.#extension(bound, now);
     if (!handle.dirty) {
       if (extended === undefined) return true;
-      if (!sync.touch(bound.key, extended, this.#storeNow(sync, now))) {
+      // Only the version read: never a record changed or rotated meanwhile.
+      if (
+        !sync.touch(
+          bound.key,
+          extended,
+          bound.version!,
+          this.#storeNow(sync, now),
+        )
+      ) {
         return false;
       }
       bound.expiresAt = extended;
@@ -849,11 +862,24 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     version: string | number | null | undefined,
   ): Pick<StoreSetOptions, "ifVersion"> {
     if (!this.#store.compareAndSet) return {};
-    return {
-      ifVersion: typeof version === "number"
-        ? String(version)
-        : version ?? null,
-    };
+    return { ifVersion: versionText(version) };
+  }
+
+  /**
+   * The options of a record's write: its expiry, the precondition, and
+   * whether the record is privileged, which stores that evict honour by
+   * evicting anonymous sessions first.
+   */
+  #writeOptions(
+    record: SessionRecord,
+    expiresAt: number,
+    version: string | number | null | undefined,
+    rotated: boolean,
+  ): StoreSetOptions {
+    const options: StoreSetOptions = { expiresAt };
+    if (this.#store.compareAndSet) options.ifVersion = versionText(version);
+    if (rotated || record.subject !== undefined) options.privileged = true;
+    return options;
   }
 
   /** The expiry a session created at `createdAt` gets from activity now. */
@@ -896,6 +922,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         version: undefined,
         expiresAt,
         createdAt: record.createdAt,
+        subject: record.subject,
         value: "",
       },
       data: record.data,
@@ -961,6 +988,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       version: undefined,
       expiresAt,
       createdAt,
+      subject: undefined,
       value: "",
     }, record);
     handle.setCookie = this.#cookie.serialize(
@@ -1009,7 +1037,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     };
     let written: BoundRecord;
     try {
-      written = await this.#createRecord(handle.id, record, now);
+      written = await this.#createRecord(handle.id, record, now, false);
     } catch (error) {
       // As in #rotate(): a retry must not reuse an id that may name a record.
       handle.currentId = undefined;
@@ -1020,13 +1048,17 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   }
 
   /**
-   * Writes a record under a new id. The id is fresh, so a store reporting a
-   * record there is broken: adopting it would mix two sessions.
+   * Writes a record under a new id. The id is fresh, so a store that does
+   * not write it (one reporting a record there is broken, one whose clock
+   * says the record has already expired) gets no cookie for it: the request
+   * fails instead. A record that was written but whose index entry failed
+   * is deleted again.
    */
   async #createRecord(
     id: string,
     record: SessionRecord,
     now: number,
+    rotated: boolean,
   ): Promise<BoundRecord> {
     const key = this.#keyOf(id);
     const expiresAt = this.#expiryFor(record.createdAt, now);
@@ -1035,18 +1067,33 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     const result = await this.#call(
       "set",
       () =>
-        this.#store.set(key, value, { expiresAt, ...this.#ifVersion(null) }),
+        this.#store.set(
+          key,
+          value,
+          this.#writeOptions(record, expiresAt, null, rotated),
+        ),
     );
     if (!result.ok) {
       throw new SessionStoreError("set", {
-        cause: new Error("The store reported a record under a brand-new id"),
+        cause: new Error(
+          "The store did not write a record under a brand-new id: it reported one there already, or its clock says the record has expired",
+        ),
       });
+    }
+    if (record.subject !== undefined) {
+      try {
+        await this.#reindex(record, key, undefined);
+      } catch (error) {
+        await this.#discard(key);
+        throw error;
+      }
     }
     return {
       key,
       version: result.version,
       expiresAt,
       createdAt: record.createdAt,
+      subject: record.subject,
       value,
     };
   }
@@ -1076,7 +1123,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       if (latest === undefined || latest === ROTATED) return drop(handle);
       rebased = rebase(handle, bound.key, latest);
     }
-    if (handle.ownerChanged) await this.#index(rebased.record, bound.key);
+    const reowned = handle.ownerChanged;
     for (let attempt = 1;; attempt++) {
       const { base, record } = rebased;
       const now = this.#now();
@@ -1085,15 +1132,21 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       const extended = this.#extension(base, now);
       const expiresAt = extended ?? base.expiresAt;
       const value = this.#serialize(record, base.key);
+      // Indexed before the write, so that the record is never live without
+      // its entry; a write that then fails leaves an entry that the next
+      // listing drops, and the old subject's entry untouched.
+      if (reowned && attempt === 1) await this.#index(record, base.key);
       const result = await this.#call(
         "set",
         () =>
-          store.set(base.key, value, {
-            expiresAt,
-            ...this.#ifVersion(base.version),
-          }),
+          store.set(
+            base.key,
+            value,
+            this.#writeOptions(record, expiresAt, base.version, false),
+          ),
       );
       if (result.ok) {
+        if (reowned) await this.#reindex(record, base.key, base.subject);
         const written = { ...base, version: result.version, expiresAt, value };
         this.#settle(handle, written, record);
         if (extended !== undefined) this.#sendCookie(handle, expiresAt, now);
@@ -1144,7 +1197,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         // regenerate() starts a new lifetime: the new id is a new credential.
         const record = { ...rebased.record, createdAt: now };
         if (written === undefined) {
-          written = await this.#createRecord(handle.id, record, now);
+          written = await this.#createRecord(handle.id, record, now, true);
         } else {
           written = await this.#overwrite(written, record, now);
         }
@@ -1193,12 +1246,29 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     await this.#index(record, written.key);
     const result = await this.#call(
       "set",
-      () => this.#store.set(written.key, value, { expiresAt }),
+      () =>
+        this.#store.set(
+          written.key,
+          value,
+          // The version this request wrote: nobody else knows the key.
+          this.#writeOptions(record, expiresAt, written.version, true),
+        ),
     );
+    if (!result.ok) {
+      throw new SessionStoreError("set", {
+        cause: new Error(
+          "The store did not write a regenerated session's record: its clock says the record has expired",
+        ),
+      });
+    }
+    if (record.subject !== undefined || written.subject !== undefined) {
+      await this.#reindex(record, written.key, written.subject);
+    }
     return {
       ...written,
-      version: result.ok ? result.version : undefined,
+      version: result.version,
       expiresAt,
+      subject: record.subject,
       value,
     };
   }
@@ -1224,6 +1294,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         if (value !== DELETED) delete record.flash[key];
       }
     }
+    written.subject = record.subject;
     handle.bound = written;
     handle.data = record.data;
     handle.incomingFlash = record.flash;
@@ -1244,6 +1315,30 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     const subject = record.subject;
     const until = record.createdAt + this.#absoluteMs;
     await this.#call("index", () => subjects.add(subject, key, until));
+  }
+
+  /**
+   * Brings the index in line with a record just written under `key`: adds
+   * its entry once more, since a listing that ran between the first add and
+   * the write found no record (or one of another subject) and dropped the
+   * entry; then removes the key from the subject it had before, if any.
+   * That removal is only tidying: a listing of the old subject drops an
+   * entry whose record belongs to another, so its failure is ignored.
+   */
+  async #reindex(
+    record: SessionRecord,
+    key: string,
+    previous: string | undefined,
+  ): Promise<void> {
+    const subjects = this.#store.subjects;
+    if (subjects === undefined) return;
+    await this.#index(record, key);
+    if (previous === undefined || previous === record.subject) return;
+    try {
+      await this.#call("index", () => subjects.remove(previous, [key]));
+    } catch {
+      // See above: the stale entry is dropped when next listed.
+    }
   }
 
   /** Owes the cookie that carries the handle's id until `expiresAt`. */
@@ -1280,23 +1375,29 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     const expiresAt = this.#extension(bound, now);
     if (expiresAt === undefined) return;
     const store = this.#store;
+    // A touch is a write like any other: with compare-and-set it extends
+    // only the version this request read, so that it never revives a record
+    // that was replaced meanwhile (above all the marker of a rotated id);
+    // without it, the latest record is read again first, and a marker or a
+    // vanished record is left alone.
+    let base = bound;
+    if (!store.compareAndSet) {
+      const latest = await this.#read(bound.key);
+      if (latest === undefined || latest === ROTATED) return drop(handle);
+      base = bind(bound.key, latest);
+    }
     let extended: boolean;
     if (store.touch !== undefined) {
+      // A store with compare-and-set keeps a version on every record.
+      const options = store.compareAndSet
+        ? { ifVersion: versionText(base.version) ?? "" }
+        : undefined;
       extended = await this.#call(
         "touch",
-        () => store.touch!(bound.key, expiresAt),
+        () => store.touch!(base.key, expiresAt, options),
       );
     } else {
-      // Without touch(), the stored text is written back unchanged. With
-      // compare-and-set a concurrent change wins (and extended the expiry
-      // itself); without it, the latest text is read again first, so that
-      // only a change landing in between could be overwritten.
-      let base = bound;
-      if (!store.compareAndSet) {
-        const latest = await this.#read(bound.key);
-        if (latest === undefined || latest === ROTATED) return;
-        base = bind(bound.key, latest);
-      }
+      // Without touch(), the stored text is written back unchanged.
       const result = await this.#call(
         "set",
         () =>
@@ -1308,9 +1409,10 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
       extended = result.ok;
       if (result.ok) bound.version = result.version;
     }
-    // A record that changed or vanished meanwhile is not extended here: the
-    // request that changed it sent the cookie, and a vanished one stays dead.
-    if (!extended) return;
+    // A record that changed or vanished meanwhile is not extended here, and
+    // this request's view of it is out of date: the request that changed it
+    // sent the cookie, and a vanished one stays dead.
+    if (!extended) return drop(handle);
     bound.expiresAt = expiresAt;
     this.#sendCookie(handle, expiresAt, now);
   }
@@ -1343,6 +1445,7 @@ function bind(key: string, { entry, record }: Found): BoundRecord {
     version: entry.version,
     expiresAt: entry.expiresAt,
     createdAt: record.createdAt,
+    subject: record.subject,
     value: entry.value,
   };
 }
@@ -1375,6 +1478,11 @@ function drop<Data, Flash>(handle: SessionHandle<Data, Flash>): void {
   handle.regeneratedFrom = undefined;
   handle.changes = undefined;
   handle.flashChanges = undefined;
+}
+
+/** A version as stores take it: text, or `null` for "no record". */
+function versionText(version: string | number | null | undefined) {
+  return typeof version === "number" ? String(version) : version ?? null;
 }
 
 /** Refuses what a store's `set()` returned unless it is `{ ok: boolean }`. */

@@ -58,6 +58,39 @@ export interface StoreSetOptions {
    * The check and the write must be one atomic step.
    */
   ifVersion?: string | null;
+  /**
+   * Whether the record belongs to a session that was signed in (it has a
+   * subject) or regenerated. A store that evicts records to stay within a
+   * bound evicts those written without it first, so that a flood of
+   * anonymous sessions cannot push signed-in users out. Once given for a
+   * key, it holds for that key until its entry is deleted or expires.
+   * Stores that never evict ignore it.
+   *
+   * @default {false}
+   */
+  privileged?: boolean;
+}
+
+/**
+ * Options of {@linkcode SessionStore.touch}.
+ *
+ * @example Extend only the version that was read
+ * ```ts
+ * import type { StoreTouchOptions } from "@sesame/session";
+ *
+ * const options: StoreTouchOptions = { ifVersion: "8" };
+ * ```
+ */
+export interface StoreTouchOptions {
+  /**
+   * The compare-and-set precondition, given only to stores whose
+   * `compareAndSet` is `true`: move the expiry only if the live entry has
+   * exactly this version. The check and the move must be one atomic step,
+   * so that a touch never extends an entry that another request replaced
+   * meanwhile (such as the short-lived marker a regenerated session leaves
+   * under its old key).
+   */
+  ifVersion?: string;
 }
 
 /**
@@ -74,7 +107,11 @@ export interface StoreSetOptions {
 export type StoreSetResult =
   /** The entry was written; `version` is its new version, when the store keeps versions. */
   | { ok: true; version?: string }
-  /** The `ifVersion` precondition did not hold: nothing was written. */
+  /**
+   * Nothing live was written: the `ifVersion` precondition did not hold, or
+   * `expiresAt` had already passed by the store's clock (the entry is then
+   * deleted, if the precondition held).
+   */
   | { ok: false };
 
 /**
@@ -197,10 +234,14 @@ export interface SessionStore {
   /**
    * Writes `value` under `key`, to expire at `options.expiresAt`.
    *
+   * A write whose `expiresAt` has already passed by the store's own clock
+   * leaves no live entry and answers `{ ok: false }`, so that the manager
+   * never sends a cookie for a record that is already gone.
+   *
    * @param key The record's key.
    * @param value The serialised record.
    * @param options The expiry and, for compare-and-set stores, the precondition.
-   * @returns Whether the entry was written, and its new version.
+   * @returns Whether a live entry was written, and its new version.
    */
   set(
     key: string,
@@ -219,11 +260,21 @@ export interface SessionStore {
    * extend an expiry alone leave it out, and the manager rewrites the stored
    * value unchanged instead.
    *
+   * A store whose `compareAndSet` is `true` must honour
+   * `options.ifVersion` atomically: the manager extends only the exact
+   * version its request read. An expiry that has already passed by the
+   * store's clock moves nothing and answers `false`.
+   *
    * @param key The record's key.
    * @param expiresAt The new expiry, in milliseconds since the Unix epoch.
-   * @returns `false` when there was no live entry to extend.
+   * @param options For compare-and-set stores, the version to extend.
+   * @returns `false` when no live entry (of that version) was extended.
    */
-  touch?(key: string, expiresAt: number): Promise<boolean>;
+  touch?(
+    key: string,
+    expiresAt: number,
+    options?: StoreTouchOptions,
+  ): Promise<boolean>;
   /**
    * The index of records by subject, for listing and revoking a user's
    * sessions. Optional: without it, the manager's `listSessions()` and

@@ -28,7 +28,8 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createSessionManager } from "./manager.ts";
+import { createSessionManager, type SessionManagerOptions } from "./manager.ts";
+import { SessionStoreError, SessionTooLargeError } from "./errors.ts";
 import type { SessionStore } from "./store.ts";
 
 /**
@@ -72,6 +73,58 @@ export interface SessionStoreTestOptions {
    * was. Without it, values of 100,000 bytes must round-trip.
    */
   maxValueBytes?: number;
+}
+
+/** Puts a store behind a wrapper that a test controls. */
+type Wrap = (store: SessionStore) => SessionStore;
+
+/**
+ * Holds back or fails the next `set()` of the stores it wraps, so that a
+ * test can act between a commit's first store call and its record write.
+ */
+class SetGate {
+  #next: "pause" | "fail" | undefined;
+  #reached: () => void = () => {};
+  #release: () => void = () => {};
+  /** Settles once the held-back `set()` has been called. */
+  paused: Promise<void> = Promise.resolve();
+
+  pauseNext(): void {
+    this.#next = "pause";
+    this.paused = new Promise((resolve) => this.#reached = resolve);
+  }
+
+  failNext(): void {
+    this.#next = "fail";
+  }
+
+  resume(): void {
+    this.#release();
+  }
+
+  wrap(store: SessionStore): SessionStore {
+    return {
+      compareAndSet: store.compareAndSet,
+      inProcess: store.inProcess,
+      subjects: store.subjects,
+      get: (key) => store.get(key),
+      delete: (key) => store.delete(key),
+      touch: store.touch && ((...args) => store.touch!(...args)),
+      set: async (key, value, options) => {
+        const next = this.#next;
+        this.#next = undefined;
+        if (next === "fail") throw new Error("the store is down");
+        if (next === "pause") {
+          const released = new Promise<void>((resolve) =>
+            this.#release = resolve
+          );
+          this.#reached();
+          await released;
+        }
+        return await store.set(key, value, options);
+      },
+    };
+  }
 }
 
 /**
@@ -213,6 +266,62 @@ export function testSessionStore(
         assert.equal(after?.expiresAt, expiresAt);
         assert.equal(after?.version, before?.version);
         assert.equal(await store.touch("missing", expiresAt), false);
+      });
+    });
+
+    test("set() with an expiry already passed leaves nothing live and answers ok: false", () =>
+      withStore(async (store) => {
+        await store.set("k", "v", { expiresAt: later(600) });
+        const result = await store.set("k", "w", {
+          expiresAt: subject.now() - 1000,
+        });
+        assert.deepEqual(result, { ok: false });
+        assert.equal(await store.get("k"), undefined);
+      }));
+
+    test("touch() to an expiry already passed moves nothing and answers false", async (t) => {
+      await withStore(async (store) => {
+        if (store.touch === undefined) return t.skip("store has no touch()");
+        const expiresAt = later(600);
+        await store.set("k", "v", { expiresAt });
+        assert.equal(await store.touch("k", subject.now() - 1000), false);
+        assert.equal((await store.get("k"))?.expiresAt, expiresAt);
+      });
+    });
+
+    test("touch() with ifVersion extends only that version", async (t) => {
+      await withStore(async (store) => {
+        if (store.touch === undefined) return t.skip("store has no touch()");
+        if (!store.compareAndSet) {
+          return t.skip("store has no compare-and-set");
+        }
+        const first = later(60);
+        await store.set("k", "v1", { expiresAt: first });
+        const read = (await store.get("k"))!.version!;
+        await store.set("k", "marker", { expiresAt: first, ifVersion: read });
+        const replaced = (await store.get("k"))!.version!;
+        assert.equal(
+          await store.touch("k", later(600), { ifVersion: read }),
+          false,
+          "a replaced version is not extended",
+        );
+        assert.equal((await store.get("k"))?.expiresAt, first);
+        assert.equal(
+          await store.touch("k", later(600), { ifVersion: "not-a-version" }),
+          false,
+        );
+        const extended = later(600);
+        assert.equal(
+          await store.touch("k", extended, { ifVersion: replaced }),
+          true,
+        );
+        const after = await store.get("k");
+        assert.equal(after?.expiresAt, extended);
+        assert.equal(after?.version, replaced);
+        assert.equal(
+          await store.touch("missing", later(600), { ifVersion: replaced }),
+          false,
+        );
       });
     });
 
@@ -395,12 +504,16 @@ export function testSessionStore(
             ReturnType<typeof createSessionManager<Data>>["load"]
           >;
         }) => Promise<void>,
+        options: SessionManagerOptions & { wrap?: Wrap } = {},
       ) {
-        await withStore(async (store) => {
+        await withStore(async (tested) => {
+          const { wrap, ...rest } = options;
+          const store = wrap === undefined ? tested : wrap(tested);
           const sessions = createSessionManager<Data>({
             store,
             now: () => subject.now(),
             rotationGraceSeconds: 1,
+            ...rest,
           });
           const cookieOf = (setCookie: string | undefined) => {
             assert.ok(setCookie, "a cookie was sent");
@@ -682,6 +795,79 @@ export function testSessionStore(
           await anonymous.commit();
           assert.deepEqual(await sessions.listSessions("user-2"), []);
         });
+      });
+
+      test("a touch that loses to a regeneration sends nothing and leaves the old id's grace as it was", () =>
+        withSessions(async ({ load, cookieOf }) => {
+          const cookie = await start(load);
+          const late = await load(cookie);
+          const login = await load(cookie);
+          login.regenerate();
+          login.set("user", "ada");
+          const fresh = cookieOf(await login.commit());
+          // Time enough for the late request's expiry to be due to move.
+          await subject.advanceSeconds(0.01);
+          assert.equal(await late.commit(), undefined, "no cookie, old or new");
+          assert.equal(late.stale, true);
+          assert.equal((await load(fresh)).get("user"), "ada");
+          await subject.advanceSeconds(2);
+          const again = await load(cookie);
+          assert.equal(again.stale, false, "the marker kept its grace period");
+          assert.equal(again.isNew, true);
+        }, { touchIntervalSeconds: 0 }));
+
+      test("a listing between a login's index entry and its record still lists the session", async (t) => {
+        const gate = new SetGate();
+        await withSessions(async ({ store, sessions, load, cookieOf }) => {
+          if (!store.subjects) return t.skip("store has no subject index");
+          const session = await load();
+          session.setSubject("user-1");
+          session.set("user", "user-1");
+          gate.pauseNext();
+          const committing = session.commit();
+          await gate.paused;
+          // The record is not written yet: the listing may or may not show
+          // it, but must not forget it.
+          for (const info of await sessions.listSessions("user-1")) {
+            assert.equal(typeof info.handle, "string");
+          }
+          assert.equal(await sessions.revokeSessions("user-1"), 0);
+          gate.resume();
+          const cookie = cookieOf(await committing);
+          const current = await load(cookie);
+          assert.equal(current.subject, "user-1");
+          const listed = await sessions.listSessions("user-1", current);
+          assert.deepEqual(listed.map((info) => info.current), [true]);
+          assert.equal(await sessions.revokeSessions("user-1"), 1);
+          assert.equal((await load(cookie)).isNew, true);
+        }, { wrap: (store) => gate.wrap(store) });
+      });
+
+      test("a change of subject that fails to save leaves the session listed where it was", async (t) => {
+        const gate = new SetGate();
+        await withSessions(async ({ store, sessions, load }) => {
+          if (!store.subjects) return t.skip("store has no subject index");
+          const cookie = await login(load, "user-1", "laptop");
+          const tooLarge = await load(cookie);
+          tooLarge.setSubject("user-2");
+          tooLarge.set("theme", "x".repeat(2000));
+          await assert.rejects(tooLarge.commit(), SessionTooLargeError);
+          const failing = await load(cookie);
+          failing.setSubject("user-2");
+          gate.failNext();
+          await assert.rejects(failing.commit(), SessionStoreError);
+          const current = await load(cookie);
+          assert.equal(current.subject, "user-1");
+          assert.deepEqual(
+            (await sessions.listSessions("user-1", current)).map((info) =>
+              info.current
+            ),
+            [true],
+          );
+          assert.deepEqual(await sessions.listSessions("user-2"), []);
+          assert.equal(await sessions.revokeSessions("user-1"), 1);
+          assert.equal((await load(cookie)).isNew, true);
+        }, { wrap: (store) => gate.wrap(store), maxRecordBytes: 1024 });
       });
 
       test("the rotated id is forgotten after the grace period", () =>

@@ -104,11 +104,11 @@ function registerTests(): void {
       assert.equal(await kv().get(`${prefix}k`, "text"), "v");
     });
 
-    test("set() with an expiry already past deletes the record", async () => {
+    test("set() with an expiry already past deletes the record and answers ok: false", async () => {
       const { store, clock, prefix } = storeWithClock();
       await store.set("k", "v", { expiresAt: clock.now() + 60_000 });
       const result = await store.set("k", "w", { expiresAt: clock.now() });
-      assert.deepEqual(result, { ok: true });
+      assert.deepEqual(result, { ok: false });
       assert.equal(await store.get("k"), undefined);
       assert.equal(await kv().get(`${prefix}k`, "text"), null);
       await store.set("never", "v", { expiresAt: clock.now() - 1 });

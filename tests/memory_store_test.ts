@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore } from "../src/stores/memory.ts";
+import { createSessionManager } from "../src/manager.ts";
 import { FakeClock } from "./_fake_clock.ts";
 import { testSessionStore } from "../src/testing.ts";
 
@@ -43,6 +44,69 @@ describe("MemoryStore", () => {
     assert.equal(await store.get("k0"), undefined);
   });
 
+  test("evicts anonymous records before privileged ones", async () => {
+    const store = new MemoryStore({ maxEntries: 3 });
+    const expiresAt = Date.now() + 60_000;
+    await store.set("signed-in", "v", { expiresAt, privileged: true });
+    await store.set("anonymous", "v", { expiresAt });
+    // A privileged write makes an anonymous record privileged for good.
+    await store.set("upgraded", "v", { expiresAt });
+    await store.set("upgraded", "v2", { expiresAt, privileged: true });
+    await store.set("upgraded", "v3", { expiresAt });
+    for (let i = 0; i < 10; i++) {
+      await store.set(`flood-${i}`, "v", { expiresAt });
+    }
+    assert.equal(store.size, 3);
+    assert.equal((await store.get("signed-in"))?.value, "v");
+    assert.equal((await store.get("upgraded"))?.value, "v3");
+    assert.equal(await store.get("anonymous"), undefined);
+    assert.equal((await store.get("flood-9"))?.value, "v");
+    // With no anonymous record left, the least recently used privileged
+    // record goes.
+    await store.set("late-login", "v", { expiresAt, privileged: true });
+    await store.set("later-login", "v", { expiresAt, privileged: true });
+    assert.equal(store.size, 3);
+    assert.equal(await store.get("signed-in"), undefined);
+    assert.equal((await store.get("upgraded"))?.value, "v3");
+  });
+
+  test("1,000 anonymous sessions into a store of 1,000 leave every signed-in session alive", async () => {
+    const store = new MemoryStore({ maxEntries: 1_000 });
+    const sessions = createSessionManager<{ user: string }>({ store });
+    const login = async (user: string | undefined) => {
+      const session = await sessions.load(new Request("http://app.test/"));
+      session.set("user", user ?? "guest");
+      if (user !== undefined) {
+        session.setSubject(user);
+        session.regenerate();
+      }
+      return (await session.commit())!.split(";")[0];
+    };
+    const signedIn = [];
+    for (let i = 0; i < 100; i++) signedIn.push(await login(`user-${i}`));
+    // An app that regenerates at login without a subject is protected too.
+    const session = await sessions.load(
+      new Request("http://app.test/", {
+        headers: { Cookie: await login(undefined) },
+      }),
+    );
+    session.regenerate();
+    const regenerated = (await session.commit())!.split(";")[0];
+    for (let i = 0; i < 1_000; i++) await login(undefined);
+    assert.equal(store.size, 1_000);
+    for (const [i, cookie] of signedIn.entries()) {
+      const found = await sessions.load(
+        new Request("http://app.test/", { headers: { Cookie: cookie } }),
+      );
+      assert.equal(found.get("user"), `user-${i}`);
+    }
+    const found = await sessions.load(
+      new Request("http://app.test/", { headers: { Cookie: regenerated } }),
+    );
+    assert.equal(found.get("user"), "guest");
+    assert.equal((await sessions.listSessions("user-7")).length, 1);
+  });
+
   test("reclaims an expired record when it is read", async () => {
     const clock = new FakeClock();
     const store = new MemoryStore({ now: clock.now });
@@ -52,11 +116,12 @@ describe("MemoryStore", () => {
     assert.equal(store.size, 0);
   });
 
-  test("does not keep a record written already expired", async () => {
+  test("a write already expired deletes the record and answers ok: false", async () => {
     const clock = new FakeClock();
     const store = new MemoryStore({ now: clock.now });
-    const result = await store.set("k", "v", { expiresAt: clock.now() });
-    assert.equal(result.ok, true);
+    await store.set("k", "v", { expiresAt: clock.now() + 60_000 });
+    const result = await store.set("k", "w", { expiresAt: clock.now() });
+    assert.deepEqual(result, { ok: false });
     assert.equal(store.size, 0);
   });
 

@@ -328,7 +328,7 @@ function registerRedisTests(serverPath: string): void {
         await store.set("k", "v", { expiresAt: Date.now() + 60_000 });
         for (const expiresAt of [Date.now() - 1_000, 0, -5]) {
           const result = await store.set("k", "v", { expiresAt });
-          assert.equal(result.ok, true);
+          assert.deepEqual(result, { ok: false });
           assert.equal(await store.get("k"), undefined);
           assert.deepEqual(await keysUnder(shared, prefix), []);
         }
@@ -337,18 +337,18 @@ function registerRedisTests(serverPath: string): void {
             expiresAt: Date.now() - 1_000,
             ifVersion: null,
           })).ok,
-          true,
+          false,
         );
         assert.deepEqual(await keysUnder(shared, prefix), []);
       });
 
-      test("touch() to a past expiry ends the record", async () => {
+      test("touch() to a past expiry moves nothing and answers false", async () => {
         const prefix = freshPrefix();
         const store = new RedisStore({ client: shared, prefix });
-        await store.set("k", "v", { expiresAt: Date.now() + 60_000 });
-        assert.equal(await store.touch("k", Date.now() - 1), true);
-        assert.equal(await store.get("k"), undefined);
-        assert.deepEqual(await keysUnder(shared, prefix), []);
+        const expiresAt = Date.now() + 60_000;
+        await store.set("k", "v", { expiresAt });
+        assert.equal(await store.touch("k", Date.now() - 1), false);
+        assert.equal((await store.get("k"))?.expiresAt, expiresAt);
       });
 
       test("an expiry that is not a number Redis can hold rejects before any call", async () => {

@@ -328,7 +328,8 @@ export class CloudflareKvStore implements SessionStore {
    * @param key The record's key.
    * @param value The serialised record.
    * @param options The expiry; `ifVersion` is ignored.
-   * @returns `{ ok: true }`, without a version.
+   * @returns `{ ok: true }`, without a version; `{ ok: false }` when the
+   * expiry has already passed and the record was deleted instead.
    */
   async set(
     key: string,
@@ -338,8 +339,9 @@ export class CloudflareKvStore implements SessionStore {
     const { expiresAt } = options;
     const remainingMs = expiresAt - this.#now();
     if (!(remainingMs > 0)) {
+      // Already expired: nothing is live, and the manager sends no cookie.
       await this.#namespace.delete(this.#prefix + key);
-      return { ok: true };
+      return { ok: false };
     }
     const metadata: RecordMetadata = { expiresAt };
     await this.#namespace.put(this.#prefix + key, value, {

@@ -5,6 +5,7 @@ import type {
   StoreEntry,
   StoreSetOptions,
   StoreSetResult,
+  StoreTouchOptions,
   SubjectIndex,
 } from "../store.ts";
 
@@ -21,8 +22,11 @@ import type {
 export interface MemoryStoreOptions {
   /**
    * How many records the store holds at most. Past it, writing a new record
-   * evicts the least recently used one, so a flood of new sessions cannot
-   * exhaust memory. A record of a few small values takes a few hundred bytes.
+   * evicts the least recently used anonymous one, so a flood of new sessions
+   * cannot exhaust memory, nor push out signed-in users: records written as
+   * `privileged` (sessions with a subject, and regenerated ones) are evicted
+   * only when no anonymous record is left. A record of a few small values
+   * takes a few hundred bytes.
    *
    * @default {100_000}
    */
@@ -46,6 +50,14 @@ interface MemoryEntry {
   older: MemoryEntry | undefined;
   /** The next more recently used entry (toward the tail of the list). */
   newer: MemoryEntry | undefined;
+  /** The recency list the entry is in: privileged entries are evicted last. */
+  list: Recency;
+}
+
+/** Entries from least to most recently used, linked through themselves. */
+interface Recency {
+  oldest: MemoryEntry | undefined;
+  newest: MemoryEntry | undefined;
 }
 
 const ACTION = "Cannot create memory store";
@@ -55,7 +67,9 @@ const ACTION = "Cannot create memory store";
  *
  * Every operation is O(1). Expired records are never returned and are
  * reclaimed when next touched or when evicted; the store starts no timer, so
- * it never keeps a process alive. It supports compare-and-set, so concurrent
+ * it never keeps a process alive. When full, it evicts the least recently
+ * used anonymous record, and a signed-in or regenerated one only when no
+ * anonymous record is left. It supports compare-and-set, so concurrent
  * requests of one session lose no updates. Records live as long as the
  * process: use a shared store (Redis, Deno KV, …) when several processes
  * serve one site, or when sessions must survive a restart.
@@ -78,15 +92,18 @@ export class MemoryStore implements SessionStore {
   /**
    * Which records belong to which subject, for listing and revoking a
    * user's sessions. Entries leave with their records (deleted, expired or
-   * evicted), so the index never outgrows the store.
+   * evicted), so the index never outgrows the store. A key may be listed
+   * under two subjects while a change of subject is being saved; the
+   * manager removes the old entry once the record is written.
    */
   readonly subjects: SubjectIndex = {
     add: (subject, key, expiresAt) => {
-      if (this.#subjectOf.get(key) !== subject) this.#unindex(key);
       let keys = this.#bySubject.get(subject);
       if (keys === undefined) this.#bySubject.set(subject, keys = new Map());
       keys.set(key, Math.max(expiresAt, keys.get(key) ?? 0));
-      this.#subjectOf.set(key, subject);
+      let subjects = this.#subjectsOf.get(key);
+      if (subjects === undefined) this.#subjectsOf.set(key, subjects = []);
+      if (!subjects.includes(subject)) subjects.push(subject);
       return Promise.resolve();
     },
     list: (subject) => {
@@ -96,26 +113,25 @@ export class MemoryStore implements SessionStore {
       const live: string[] = [];
       for (const [key, expiresAt] of keys) {
         if (expiresAt > now) live.push(key);
-        else this.#unindex(key);
+        else this.#unindex(subject, key);
       }
       return Promise.resolve(live);
     },
     remove: (subject, keys) => {
-      for (const key of keys) {
-        if (this.#subjectOf.get(key) === subject) this.#unindex(key);
-      }
+      for (const key of keys) this.#unindex(subject, key);
       return Promise.resolve();
     },
   };
 
   #entries = new Map<string, MemoryEntry>();
-  // Entries from least (#oldest) to most (#newest) recently used, linked
-  // through the entries themselves: moving or evicting one is O(1), without
-  // iterating the Map (which slows down as deletions pile up in it).
-  #oldest: MemoryEntry | undefined;
-  #newest: MemoryEntry | undefined;
+  // Entries from least to most recently used, linked through the entries
+  // themselves: moving or evicting one is O(1), without iterating the Map
+  // (which slows down as deletions pile up in it). Anonymous and privileged
+  // entries are kept apart, so that eviction takes anonymous ones first.
+  #anonymous: Recency = { oldest: undefined, newest: undefined };
+  #privileged: Recency = { oldest: undefined, newest: undefined };
   #bySubject = new Map<string, Map<string, number>>();
-  #subjectOf = new Map<string, string>();
+  #subjectsOf = new Map<string, string[]>();
   #maxEntries: number;
   #now: () => number;
   #nextVersion = 1;
@@ -144,7 +160,8 @@ export class MemoryStore implements SessionStore {
       get: (key, now) => this.#get(key, now),
       set: (key, value, expiresAt, ifVersion, now) =>
         this.#set(key, value, expiresAt, ifVersion, now),
-      touch: (key, expiresAt, now) => this.#touch(key, expiresAt, now),
+      touch: (key, expiresAt, ifVersion, now) =>
+        this.#touch(key, expiresAt, ifVersion, now),
     };
   }
 
@@ -181,7 +198,9 @@ export class MemoryStore implements SessionStore {
 
   /**
    * Writes `value` under `key` if `options.ifVersion` allows it, evicting the
-   * least recently used record when the store is full.
+   * least recently used anonymous record (or, when there is none, the least
+   * recently used privileged one) when the store is full. A write whose
+   * expiry has already passed deletes the record and answers `ok: false`.
    *
    * @param key The record's key.
    * @param value The serialised record.
@@ -199,6 +218,7 @@ export class MemoryStore implements SessionStore {
       options.expiresAt,
       options.ifVersion,
       this.#now(),
+      options.privileged === true,
     );
     return Promise.resolve(
       version === undefined
@@ -208,9 +228,9 @@ export class MemoryStore implements SessionStore {
   }
 
   /**
-   * `set()`, answering the new version, or `undefined` for a refusal. The
-   * precondition is a version as `get()` answers it (text) or as the
-   * synchronous API does (a number).
+   * `set()`, answering the new version, or `undefined` when nothing live was
+   * written. The precondition is a version as `get()` answers it (text) or
+   * as the synchronous API does (a number).
    */
   #set(
     key: string,
@@ -218,40 +238,44 @@ export class MemoryStore implements SessionStore {
     expiresAt: number,
     ifVersion: string | number | null | undefined,
     now: number,
+    privileged = false,
   ): number | undefined {
     const current = this.#live(key, now);
-    if (
-      ifVersion === null
-        ? current !== undefined
-        : typeof ifVersion === "number"
-        ? current?.version !== ifVersion
-        : typeof ifVersion === "string" &&
-          (current === undefined || String(current.version) !== ifVersion)
-    ) {
+    if (ifVersion !== undefined && !matches(current, ifVersion)) {
+      return undefined;
+    }
+    if (!(expiresAt > now)) {
+      this.#drop(key);
       return undefined;
     }
     const version = this.#nextVersion++;
-    if (!(expiresAt > now)) {
-      this.#drop(key);
-    } else if (current !== undefined) {
+    if (current !== undefined) {
       current.value = value;
       current.expiresAt = expiresAt;
       current.version = version;
+      if (privileged && current.list !== this.#privileged) {
+        this.#unlink(current);
+        current.list = this.#privileged;
+      }
       this.#use(current);
-    } else {
-      const entry: MemoryEntry = {
-        key,
-        value,
-        expiresAt,
-        version,
-        older: this.#newest,
-        newer: undefined,
-      };
-      if (this.#newest === undefined) this.#oldest = entry;
-      else this.#newest.newer = entry;
-      this.#newest = entry;
-      this.#entries.set(key, entry);
-      if (this.#entries.size > this.#maxEntries) this.#drop(this.#oldest!.key);
+      return version;
+    }
+    const list = privileged ? this.#privileged : this.#anonymous;
+    const entry: MemoryEntry = {
+      key,
+      value,
+      expiresAt,
+      version,
+      older: list.newest,
+      newer: undefined,
+      list,
+    };
+    if (list.newest === undefined) list.oldest = entry;
+    else list.newest.newer = entry;
+    list.newest = entry;
+    this.#entries.set(key, entry);
+    if (this.#entries.size > this.#maxEntries) {
+      this.#drop((this.#anonymous.oldest ?? this.#privileged.oldest)!.key);
     }
     return version;
   }
@@ -268,19 +292,37 @@ export class MemoryStore implements SessionStore {
 
   /**
    * Moves the expiry of the live record under `key` without changing its
-   * value or version.
+   * value or version, if its version is `options.ifVersion` (when given).
    *
    * @param key The record's key.
    * @param expiresAt The new expiry, in milliseconds since the Unix epoch.
-   * @returns `false` when there was no live record.
+   * @param options The version to extend.
+   * @returns `false` when no live record (of that version) was extended, or
+   * `expiresAt` has already passed.
    */
-  touch(key: string, expiresAt: number): Promise<boolean> {
-    return Promise.resolve(this.#touch(key, expiresAt, this.#now()));
+  touch(
+    key: string,
+    expiresAt: number,
+    options?: StoreTouchOptions,
+  ): Promise<boolean> {
+    return Promise.resolve(
+      this.#touch(key, expiresAt, options?.ifVersion, this.#now()),
+    );
   }
 
-  #touch(key: string, expiresAt: number, now: number): boolean {
+  #touch(
+    key: string,
+    expiresAt: number,
+    ifVersion: string | number | undefined,
+    now: number,
+  ): boolean {
     const entry = this.#live(key, now);
-    if (entry === undefined) return false;
+    if (
+      entry === undefined || !(expiresAt > now) ||
+      (ifVersion !== undefined && !matches(entry, ifVersion))
+    ) {
+      return false;
+    }
     entry.expiresAt = expiresAt;
     this.#use(entry);
     return true;
@@ -294,41 +336,61 @@ export class MemoryStore implements SessionStore {
     return undefined;
   }
 
-  /** Makes an entry the most recently used. */
+  /** Makes an entry the most recently used of its list. */
   #use(entry: MemoryEntry): void {
-    if (entry === this.#newest) return;
+    const list = entry.list;
+    if (entry === list.newest) return;
     this.#unlink(entry);
-    entry.older = this.#newest;
+    entry.older = list.newest;
     entry.newer = undefined;
-    this.#newest!.newer = entry;
-    this.#newest = entry;
+    if (list.newest === undefined) list.oldest = entry;
+    else list.newest.newer = entry;
+    list.newest = entry;
   }
 
-  /** Takes an entry out of the recency list. */
+  /** Takes an entry out of its recency list. */
   #unlink(entry: MemoryEntry): void {
-    if (entry.older === undefined) this.#oldest = entry.newer;
+    const list = entry.list;
+    if (entry.older === undefined) list.oldest = entry.newer;
     else entry.older.newer = entry.newer;
-    if (entry.newer === undefined) this.#newest = entry.older;
+    if (entry.newer === undefined) list.newest = entry.older;
     else entry.newer.older = entry.older;
   }
 
-  /** Removes a record and its subject index entry. */
+  /** Removes a record and its subject index entries. */
   #drop(key: string): void {
     const entry = this.#entries.get(key);
     if (entry !== undefined) {
       this.#entries.delete(key);
       this.#unlink(entry);
     }
-    this.#unindex(key);
+    const subjects = this.#subjectsOf.get(key);
+    if (subjects !== undefined) {
+      for (const subject of [...subjects]) this.#unindex(subject, key);
+    }
   }
 
-  /** Removes a key from the subject index. */
-  #unindex(key: string): void {
-    const subject = this.#subjectOf.get(key);
-    if (subject === undefined) return;
-    this.#subjectOf.delete(key);
+  /** Removes a key from one subject's index. */
+  #unindex(subject: string, key: string): void {
+    const subjects = this.#subjectsOf.get(key);
+    const at = subjects?.indexOf(subject) ?? -1;
+    if (at === -1) return;
+    if (subjects!.length === 1) this.#subjectsOf.delete(key);
+    else subjects!.splice(at, 1);
     const keys = this.#bySubject.get(subject)!;
     keys.delete(key);
     if (keys.size === 0) this.#bySubject.delete(subject);
   }
+}
+
+/** Whether a live entry (or its absence, for `null`) meets a precondition. */
+function matches(
+  entry: MemoryEntry | undefined,
+  ifVersion: string | number | null,
+): boolean {
+  if (ifVersion === null) return entry === undefined;
+  if (entry === undefined) return false;
+  return typeof ifVersion === "number"
+    ? entry.version === ifVersion
+    : String(entry.version) === ifVersion;
 }

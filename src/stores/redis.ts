@@ -35,6 +35,7 @@ import type {
   StoreEntry,
   StoreSetOptions,
   StoreSetResult,
+  StoreTouchOptions,
   SubjectIndex,
 } from "../store.ts";
 
@@ -205,9 +206,10 @@ return {stored, redis.call('PEXPIRETIME', KEYS[1])}`;
 
 // KEYS[1]: the record. ARGV: the expiry, the versioned value, the
 // precondition ("any", "absent" or "version") and the expected version.
-// Replies 1 when it wrote, 0 when the precondition failed. Only the first 23
-// bytes of the current value are read. SET with PXAT in the past deletes the
-// key, so such a write never leaves a live entry.
+// Replies 1 when it wrote, 0 when the precondition failed or the expiry has
+// passed by the server's clock (the key is then deleted, so such a write
+// never leaves a live entry). Only the first 23 bytes of the current value
+// are read.
 const SET = `if ARGV[3] ~= 'any' then
   local head = redis.call('GETRANGE', KEYS[1], 0, 22)
   if ARGV[3] == 'absent' then
@@ -216,13 +218,22 @@ const SET = `if ARGV[3] ~= 'any' then
     return 0
   end
 end
+${LUA_NOW}
+if tonumber(ARGV[1]) <= now then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[1])
 return 1`;
 
-// KEYS[1]: the record. ARGV[1]: the new expiry. Replies 1 when it moved the
-// expiry of a live entry, else 0.
+// KEYS[1]: the record. ARGV: the new expiry and the version to extend ("" for
+// any). Replies 1 when it moved the expiry of a live entry of that version,
+// else 0; an expiry that has passed by the server's clock moves nothing.
 const TOUCH = `local head = redis.call('GETRANGE', KEYS[1], 0, 22)
 if not (${LUA_IS_VERSIONED}) then return 0 end
+if ARGV[2] ~= '' and head ~= ARGV[2] .. ':' then return 0 end
+${LUA_NOW}
+if tonumber(ARGV[1]) <= now then return 0 end
 return redis.call('PEXPIREAT', KEYS[1], ARGV[1])`;
 
 // KEYS[1]: the record.
@@ -282,8 +293,9 @@ return 0`;
  * **Compare-and-set.** Every `set()` writes a new random version, so a
  * version never repeats for a key, not even after the record is deleted and
  * created again, and `touch()` keeps it. The check of `ifVersion` and the
- * write are one Lua script, hence atomic; it reads only the 23-byte version
- * header of the current value, never the whole record.
+ * write (or, for `touch()`, the move of the expiry) are one Lua script,
+ * hence atomic; it reads only the 23-byte version header of the current
+ * value, never the whole record.
  *
  * **Cost.** Every method is one `EVAL`: loading a session is one round trip,
  * saving a change one, extending the expiry one. Scripts are sent in full
@@ -425,7 +437,8 @@ export class RedisStore implements SessionStore {
 
   /**
    * Writes `value` under `key` with a new version if `options.ifVersion`
-   * allows it. A write whose expiry has already passed deletes the record.
+   * allows it. A write whose expiry has already passed by the server's clock
+   * deletes the record and answers `ok: false`.
    *
    * @param key The record's key.
    * @param value The serialised record.
@@ -470,17 +483,28 @@ export class RedisStore implements SessionStore {
 
   /**
    * Moves the expiry of the live record under `key` without changing its
-   * value or version. An expiry that has already passed deletes the record.
+   * value or version, if its version is `options.ifVersion` (when given):
+   * the check and the move are one script.
    *
    * @param key The record's key.
    * @param expiresAt The new expiry, in milliseconds since the Unix epoch.
-   * @returns `false` when there was no live record.
+   * @param options The version to extend.
+   * @returns `false` when no live record (of that version) was extended, or
+   * `expiresAt` has already passed by the server's clock.
    * @throws {TypeError} When `expiresAt` is not a number.
    * @throws {RangeError} When `expiresAt` is beyond ±2^53 - 1.
    */
-  async touch(key: string, expiresAt: number): Promise<boolean> {
+  async touch(
+    key: string,
+    expiresAt: number,
+    options?: StoreTouchOptions,
+  ): Promise<boolean> {
+    const ifVersion = options?.ifVersion;
+    const expiry = expiryArgument(TOUCH_ACTION, expiresAt);
+    if (ifVersion !== undefined && !VERSION.test(ifVersion)) return false;
     const reply = await this.#client.eval(TOUCH, [this.#records + key], [
-      expiryArgument(TOUCH_ACTION, expiresAt),
+      expiry,
+      ifVersion ?? "",
     ]);
     return toFlag(reply, TOUCH_ACTION);
   }
