@@ -2,6 +2,16 @@
 // construction with a message in one style: what failed, the option, the
 // value received and what is expected.
 
+/** What a check needs to know of the option it checks. */
+export interface Option<T> {
+  /** The action that fails, such as "Cannot create session manager". */
+  action: string;
+  /** The option's name. */
+  name: string;
+  /** The value to use when the option is not given. */
+  fallback: T;
+}
+
 /** Describes a received value for an error message, briefly and without dumping objects. */
 export function describeValue(value: unknown): string {
   switch (typeof value) {
@@ -25,13 +35,14 @@ export function describeValue(value: unknown): string {
  * Returns `value` when it is a whole number in `[min, max]`, `fallback` when
  * it is undefined, and throws otherwise.
  */
-export function wholeNumberOption(
-  action: string,
-  name: string,
+export function wholeNumber(
   value: unknown,
-  fallback: number,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
+  { action, name, fallback, min, max = Number.MAX_SAFE_INTEGER }:
+    & Option<number>
+    & {
+      min: number;
+      max?: number;
+    },
 ): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || Number.isNaN(value)) {
@@ -50,11 +61,9 @@ export function wholeNumberOption(
 }
 
 /** Returns `value` when it is a function, `fallback` when undefined, and throws otherwise. */
-export function functionOption<T extends (...args: never[]) => unknown>(
-  action: string,
-  name: string,
+export function functionValue<T extends (...args: never[]) => unknown>(
   value: unknown,
-  fallback: T,
+  { action, name, fallback }: Option<T>,
 ): T {
   if (value === undefined) return fallback;
   if (typeof value !== "function") {

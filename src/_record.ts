@@ -131,3 +131,36 @@ export function setOwn(
 export function getOwn(target: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(target, key) ? target[key] : undefined;
 }
+
+/** The subject and label of a session, as a handle keeps them. */
+export type Owner = Readonly<{ subject?: string; label?: string }>;
+
+/** The owner of a session that belongs to no one: shared, never changed. */
+export const NO_OWNER: Owner = Object.freeze({});
+
+/** The subject and label of a record. */
+export function ownerOf(record: SessionRecord): Owner {
+  if (record.subject === undefined) return NO_OWNER;
+  return record.label === undefined
+    ? { subject: record.subject }
+    : { subject: record.subject, label: record.label };
+}
+
+/** The stored record a handle is bound to. */
+export interface BoundRecord {
+  /** The store key. */
+  key: string;
+  /**
+   * The version read or last written: text from a store, a number from the
+   * memory store's synchronous path; `undefined` for stores without versions.
+   */
+  version: string | number | undefined;
+  /** The stored expiry, in milliseconds since the Unix epoch. */
+  expiresAt: number;
+  /** When the session was created, in milliseconds since the Unix epoch. */
+  createdAt: number;
+  /** The subject of the stored record, when it has one. */
+  subject: string | undefined;
+  /** The stored text, for stores that can only extend an expiry by rewriting. */
+  value: string;
+}

@@ -97,7 +97,7 @@ function recordingMemoryStore(now: () => number): TestStore {
     if (synchronous) store.syncCalls++;
     return run(key, ...rest);
   };
-  const sync = store[SYNC];
+  const sync = store[SYNC]!;
   // A change of the synchronous API fails the type check here (satisfies).
   return Object.assign(store, {
     get: record("get", store.get.bind(store)),

@@ -1,7 +1,8 @@
 // The session handle alone: state and change tracking, no store, no I/O.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DELETED, SessionHandle } from "../src/session.ts";
+import { DELETED, SessionHandle } from "../src/_handle.ts";
+import { NO_OWNER } from "../src/_record.ts";
 import { isSessionId } from "../src/session_id.ts";
 
 type Data = { count: number; user: string };
@@ -10,7 +11,7 @@ type Flash = { notice: string };
 function handle(
   stored?: { data?: Record<string, unknown>; flash?: Record<string, unknown> },
 ) {
-  const commits: SessionHandle<Data, Flash>[] = [];
+  const commits: SessionHandle[] = [];
   const session = new SessionHandle<Data, Flash>(
     new Request("http://app.test/"),
     (h) => {
@@ -19,9 +20,17 @@ function handle(
     },
     stored && {
       id: "A".repeat(43),
-      record: { key: "k", version: "1", expiresAt: 0, createdAt: 0, value: "" },
+      record: {
+        key: "k",
+        version: "1",
+        expiresAt: 0,
+        createdAt: 0,
+        subject: undefined,
+        value: "",
+      },
       data: stored.data ?? {},
       flash: stored.flash ?? {},
+      owner: NO_OWNER,
     },
   );
   return { session, commits };
@@ -31,7 +40,6 @@ describe("SessionHandle", () => {
   test("a new handle has no values, no changes and a lazy id", () => {
     const { session } = handle();
     assert.equal(session.isNew, true);
-    assert.equal(session.currentId, undefined);
     assert.equal(session.dirty, false);
     assert.ok(isSessionId(session.id));
     assert.equal(session.id, session.id);
@@ -122,7 +130,7 @@ describe("SessionHandle", () => {
 
   test("commit() runs the manager's commit and returns the cookie it owes", async () => {
     const { session, commits } = handle();
-    session.setCookie = "sid=x";
+    session.markCleared("sid=x");
     assert.equal(await session.commit(), "sid=x");
     assert.deepEqual(commits, [session]);
   });

@@ -40,7 +40,7 @@
  * @module
  */
 
-import { describeValue, functionOption } from "../_options.ts";
+import { describeValue, functionValue } from "../_options.ts";
 import type {
   SessionStore,
   StoreEntry,
@@ -292,7 +292,11 @@ export class CloudflareKvStore implements SessionStore {
     }
     this.#namespace = namespaceOption(options.namespace);
     this.#prefix = prefixOption(options.prefix);
-    this.#now = functionOption(ACTION, "now", options.now, Date.now);
+    this.#now = functionValue(options.now, {
+      action: ACTION,
+      name: "now",
+      fallback: Date.now,
+    });
   }
 
   /**

@@ -29,7 +29,8 @@
  *
  * @module
  */
-import { describeValue, functionOption } from "../_options.ts";
+import { describeValue, functionValue } from "../_options.ts";
+import { DenoKvSubjectIndex } from "./_deno_kv_subjects.ts";
 import { SessionTooLargeError } from "../errors.ts";
 import type {
   SessionStore,
@@ -173,12 +174,6 @@ const MAX_VALUE_BYTES = 65_536;
  */
 const FORMAT = 1;
 const HEADER_BYTES = 9;
-/**
- * Deletes per atomic operation of `subjects.remove()`: the lowest mutation
- * limit of any Deno KV backend, and 10 keys of at most 2 KiB each stay under
- * the limit on the total key size of one operation.
- */
-const REMOVE_BATCH = 10;
 /** How often a create over an expired entry is retried when the key keeps changing. */
 const CREATE_ATTEMPTS = 10;
 
@@ -279,7 +274,11 @@ export class DenoKvStore implements SessionStore {
     }
     const prefix = prefixOption(options.prefix);
     this.#kv = kv;
-    this.#now = functionOption(ACTION, "now", options.now, Date.now);
+    this.#now = functionValue(options.now, {
+      action: ACTION,
+      name: "now",
+      fallback: Date.now,
+    });
     this.#records = [...prefix, "s"];
     this.subjects = new DenoKvSubjectIndex(kv, [...prefix, "u"], this.#now);
   }
@@ -368,54 +367,6 @@ export class DenoKvStore implements SessionStore {
    */
   async delete(key: string): Promise<void> {
     await this.#kv.delete([...this.#records, key]);
-  }
-}
-
-/** The subject index: one Deno KV entry per subject and key. */
-class DenoKvSubjectIndex implements SubjectIndex {
-  #kv: DenoKvStoreClient;
-  #prefix: readonly string[];
-  #now: () => number;
-
-  constructor(kv: DenoKvStoreClient, prefix: string[], now: () => number) {
-    this.#kv = kv;
-    this.#prefix = prefix;
-    this.#now = now;
-  }
-
-  async add(subject: string, key: string, expiresAt: number): Promise<void> {
-    await this.#kv.set([...this.#prefix, subject, key], expiresAt, {
-      expireIn: Math.max(1, Math.ceil(expiresAt - this.#now())),
-    });
-  }
-
-  async list(subject: string): Promise<string[]> {
-    const prefix = [...this.#prefix, subject];
-    const now = this.#now();
-    const keys: string[] = [];
-    for await (const { key, value } of this.#kv.list({ prefix })) {
-      const last = key[prefix.length];
-      if (
-        key.length === prefix.length + 1 && typeof last === "string" &&
-        typeof value === "number" && value > now
-      ) {
-        keys.push(last);
-      }
-    }
-    return keys;
-  }
-
-  async remove(subject: string, keys: string[]): Promise<void> {
-    const unique = [...new Set(keys)];
-    const batches: Promise<unknown>[] = [];
-    for (let start = 0; start < unique.length; start += REMOVE_BATCH) {
-      const operation = this.#kv.atomic();
-      for (const key of unique.slice(start, start + REMOVE_BATCH)) {
-        operation.delete([...this.#prefix, subject, key]);
-      }
-      batches.push(operation.commit());
-    }
-    await Promise.all(batches);
   }
 }
 

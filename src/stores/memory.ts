@@ -1,4 +1,4 @@
-import { functionOption, wholeNumberOption } from "../_options.ts";
+import { functionValue, wholeNumber } from "../_options.ts";
 import { SYNC, type SyncStore } from "../_sync.ts";
 import type {
   SessionStore,
@@ -136,8 +136,13 @@ export class MemoryStore implements SessionStore {
   #now: () => number;
   #nextVersion = 1;
 
-  /** @internal The same operations, answered at once. */
-  readonly [SYNC]: SyncStore;
+  /**
+   * @internal The same operations, answered at once, which the manager uses
+   * instead of the asynchronous API. Granted to MemoryStore itself only: a
+   * subclass may change what the methods do, so it takes the asynchronous
+   * path, as a wrapper does.
+   */
+  readonly [SYNC]?: SyncStore;
 
   /**
    * Creates an empty store.
@@ -147,14 +152,18 @@ export class MemoryStore implements SessionStore {
    * @throws {RangeError} When `maxEntries` is not a whole number of at least 1.
    */
   constructor(options: MemoryStoreOptions = {}) {
-    this.#maxEntries = wholeNumberOption(
-      ACTION,
-      "maxEntries",
-      options.maxEntries,
-      100_000,
-      1,
-    );
-    this.#now = functionOption(ACTION, "now", options.now, Date.now);
+    this.#maxEntries = wholeNumber(options.maxEntries, {
+      action: ACTION,
+      name: "maxEntries",
+      fallback: 100_000,
+      min: 1,
+    });
+    this.#now = functionValue(options.now, {
+      action: ACTION,
+      name: "now",
+      fallback: Date.now,
+    });
+    if (new.target !== MemoryStore) return;
     this[SYNC] = {
       clock: this.#now,
       get: (key, now) => this.#get(key, now),

@@ -19,7 +19,10 @@
  *
  * @module
  */
+import { BACKEND, type SessionBackend } from "../_backend.ts";
+import type { ManagerConfig } from "../manager_options.ts";
 import { describeValue } from "../_options.ts";
+import { SealedBackend } from "./_sealed_backend.ts";
 import {
   decodeBase64urlNoPadding,
   encodeBase64urlNoPadding,
@@ -159,6 +162,17 @@ export class SealedCookieStore {
     this.#keys = Promise.all(material.map(deriveKey));
     // A rejection surfaces on first use; do not report it as unhandled now.
     this.#keys.catch(() => {});
+  }
+
+  /**
+   * @internal The manager's backend for this store: sessions sealed in the
+   * cookie instead of records in a store.
+   *
+   * @param config The manager's configuration.
+   * @returns The backend.
+   */
+  [BACKEND](config: ManagerConfig): SessionBackend {
+    return new SealedBackend(this, config);
   }
 
   /**

@@ -1,0 +1,84 @@
+// Private module: moving a session to a new id (`regenerate()`). The new
+// record is written first; then the old one is replaced by the `ROTATED`
+// marker, on condition that it is still the version the values came from.
+// Until the marker is written the old session stays as it was, so a failure
+// leaves the request in the session it had.
+
+import type { SessionHandle } from "./_handle.ts";
+import { cookieUntil } from "./_lifetime.ts";
+import { createRecord, overwriteRecord } from "./_new_record.ts";
+import { rebase, type Rebased, recordOf } from "./_changes.ts";
+import { type BoundRecord, ROTATED, serializeRotated } from "./_record.ts";
+import { backoff, type StoreAccess } from "./_store_access.ts";
+import { SessionConflictError } from "./errors.ts";
+
+/**
+ * Moves a session to the handle's new id. When a concurrent request changed
+ * the old record first, its values are taken over and the new record written
+ * again; when one destroyed or regenerated it, the regeneration is dropped
+ * and the handle becomes stale.
+ */
+export async function rotate(
+  access: StoreAccess,
+  handle: SessionHandle,
+  old: Readonly<BoundRecord>,
+): Promise<void> {
+  const { store, config } = access;
+  let rebased: Rebased | undefined = { base: old, record: recordOf(handle, 0) };
+  if (!store.compareAndSet) rebased = await reread(access, handle, old.key);
+  if (rebased === undefined) return handle.markStale();
+  let written: BoundRecord | undefined;
+  try {
+    for (let attempt = 1;; attempt++) {
+      const now = config.now();
+      // regenerate() starts a new lifetime: the new id is a new credential.
+      const record = { ...rebased.record, createdAt: now };
+      written = written === undefined
+        ? await createRecord(access, handle.id, record, true)
+        : await overwriteRecord(access, written, record);
+      const version = rebased.base.version;
+      const retired = await access.call(
+        "set",
+        () =>
+          store.set(old.key, serializeRotated(now), {
+            expiresAt: now + config.rotationGraceMs,
+            ...access.ifVersion(version),
+          }),
+      );
+      if (retired.ok) {
+        const setCookie = cookieUntil(config, handle, written.expiresAt, now);
+        return handle.markSaved(written, record, setCookie);
+      }
+      if (attempt >= config.maxAttempts) {
+        throw new SessionConflictError(attempt);
+      }
+      await backoff(attempt);
+      rebased = await reread(access, handle, old.key);
+      if (rebased === undefined) {
+        await access.discard(written.key);
+        return handle.markStale();
+      }
+    }
+  } catch (error) {
+    if (written !== undefined) await access.discard(written.key);
+    // The new id may still name a record (a clean-up that failed, a write
+    // that timed out and lands later). It was never sent: a retry takes
+    // another one.
+    handle.forgetId();
+    throw error;
+  }
+}
+
+/**
+ * The handle's changes on the latest record under `key`; `undefined` when it
+ * was destroyed or regenerated meanwhile.
+ */
+export async function reread(
+  access: StoreAccess,
+  handle: SessionHandle,
+  key: string,
+): Promise<Rebased | undefined> {
+  const latest = await access.read(key);
+  if (latest === undefined || latest === ROTATED) return undefined;
+  return rebase(handle, key, latest);
+}

@@ -1,0 +1,151 @@
+// Private module: the user-session index, as the manager keeps it in step
+// with the records. The rule: an entry is added before its record is written
+// (a record is never live without its entry) and again after (a listing in
+// between saw no record and dropped the entry), and a key leaves its previous
+// subject only once the record with the new subject is written.
+
+import { SessionHandle } from "./_handle.ts";
+import { ROTATED, type SessionRecord } from "./_record.ts";
+import { sha256Base64url } from "./_sha256.ts";
+import type { Found, StoreAccess } from "./_store_access.ts";
+import { describeValue } from "./_options.ts";
+import type { SessionInfo } from "./manager.ts";
+import type { SubjectIndex } from "./store.ts";
+
+/** A live session of a subject, with its key. */
+type Listed = Found & { key: string };
+
+/** The index of a store's records by subject, kept by one manager. */
+export class SubjectSessions {
+  #access: StoreAccess;
+  #subjects: SubjectIndex;
+
+  constructor(access: StoreAccess, subjects: SubjectIndex) {
+    this.#access = access;
+    this.#subjects = subjects;
+  }
+
+  /** Lists the live sessions of a subject, most recently used first. */
+  async list(subject: string, current?: unknown): Promise<SessionInfo[]> {
+    const found = await this.#sessionsOf(subject, "list sessions");
+    const currentKey = SessionHandle.keyOf(current);
+    const idleMs = this.#access.config.idleMs;
+    return found
+      .map(({ key, record, entry }) => {
+        const info: SessionInfo = {
+          handle: sha256Base64url(key),
+          createdAt: record.createdAt,
+          lastSeenAt: Math.max(record.createdAt, entry.expiresAt - idleMs),
+          expiresAt: entry.expiresAt,
+          current: key === currentKey,
+        };
+        if (record.label !== undefined) info.label = record.label;
+        return info;
+      })
+      .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+  }
+
+  /** Ends every live session of a subject but `except`. */
+  async revoke(subject: string, except?: unknown): Promise<number> {
+    const found = await this.#sessionsOf(subject, "revoke sessions");
+    const keep = SessionHandle.keyOf(except);
+    const ended = found.map(({ key }) => key).filter((key) => key !== keep);
+    return await this.#end(subject, ended);
+  }
+
+  /** Ends the session of a subject that `handle` names. */
+  async revokeOne(subject: string, handle: string): Promise<boolean> {
+    const found = await this.#sessionsOf(subject, "revoke session");
+    const match = found.find(({ key }) => sha256Base64url(key) === handle);
+    return match !== undefined && await this.#end(subject, [match.key]) === 1;
+  }
+
+  /** Deletes records of a subject and their index entries. */
+  async #end(subject: string, keys: string[]): Promise<number> {
+    const access = this.#access;
+    await Promise.all(
+      keys.map((key) => access.call("delete", () => access.store.delete(key))),
+    );
+    if (keys.length > 0) {
+      await access.call("index", () => this.#subjects.remove(subject, keys));
+    }
+    return keys.length;
+  }
+
+  /**
+   * The live sessions of a subject. Index entries whose record is gone,
+   * moved or no longer the subject's are dropped from the index; an entry
+   * whose record is being written meanwhile is added again by its writer.
+   */
+  async #sessionsOf(subject: string, action: string): Promise<Listed[]> {
+    if (typeof subject !== "string" || subject === "") {
+      throw new TypeError(
+        `Cannot ${action}: subject must be a non-empty string, received ${
+          describeValue(subject)
+        }`,
+      );
+    }
+    const access = this.#access;
+    const subjects = this.#subjects;
+    const keys = await access.call("index", () => subjects.list(subject));
+    const records = await Promise.all(keys.map((key) => access.read(key)));
+    const live: Listed[] = [];
+    const dead: string[] = [];
+    records.forEach((found, i) => {
+      if (
+        found !== undefined && found !== ROTATED &&
+        found.record.subject === subject
+      ) {
+        live.push({ ...found, key: keys[i] });
+      } else {
+        dead.push(keys[i]);
+      }
+    });
+    if (dead.length > 0) {
+      await access.call("index", () => subjects.remove(subject, dead));
+    }
+    return live;
+  }
+}
+
+/**
+ * Adds a record to its subject's index, before the record is written: a
+ * record is never live without its index entry, and an entry without a live
+ * record is dropped when listed.
+ */
+export async function indexRecord(
+  access: StoreAccess,
+  record: SessionRecord,
+  key: string,
+): Promise<void> {
+  const subjects = access.store.subjects;
+  if (record.subject === undefined || subjects === undefined) return;
+  const subject = record.subject;
+  const until = record.createdAt + access.config.absoluteMs;
+  await access.call("index", () => subjects.add(subject, key, until));
+}
+
+/**
+ * Brings the index in line with a record just written under `key`: adds its
+ * entry once more, since a listing that ran between the first add and the
+ * write found no record (or one of another subject) and dropped the entry;
+ * then removes the key from the subject it had before, if any. That removal
+ * is only tidying: a listing of the old subject drops an entry whose record
+ * belongs to another, so its failure is ignored.
+ */
+export async function reindexRecord(
+  access: StoreAccess,
+  record: SessionRecord,
+  key: string,
+  previous: string | undefined,
+): Promise<void> {
+  const subjects = access.store.subjects;
+  if (subjects === undefined) return;
+  await indexRecord(access, record, key);
+  if (previous === undefined || previous === record.subject) return;
+  try {
+    await access.call("index", () => subjects.remove(previous, [key]));
+  } catch {
+    // See above: the stale entry is dropped when next listed.
+  }
+}

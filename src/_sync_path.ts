@@ -1,0 +1,139 @@
+// Private module: the synchronous fast path of the store backend, for a
+// store that answers at once (MemoryStore grants it). It takes the same
+// decisions as the asynchronous path, from the same functions, and differs
+// only in not waiting: what it cannot finish at once (a rotation, a
+// subject, a conflict) it leaves to the asynchronous path, having changed
+// nothing.
+
+import type { SessionHandle } from "./_handle.ts";
+import { cookieUntil, expiryFor, extensionOf } from "./_lifetime.ts";
+import { recordOf } from "./_changes.ts";
+import { CORRUPT, type Read, type StoreAccess } from "./_store_access.ts";
+import type { SyncStore } from "./_sync.ts";
+
+/** Reads and saves through a store's synchronous operations. */
+export class SyncPath {
+  #access: StoreAccess;
+  #sync: SyncStore;
+  /** Whether the store's clock is the manager's, so one reading serves. */
+  #sharesClock: boolean;
+
+  constructor(access: StoreAccess, sync: SyncStore) {
+    this.#access = access;
+    this.#sync = sync;
+    this.#sharesClock = sync.clock === access.config.now;
+  }
+
+  /** `StoreAccess.read()`, answered at once. */
+  read(key: string): Read {
+    const access = this.#access;
+    const now = access.config.now();
+    const found = access.inspect(
+      key,
+      this.#sync.get(key, this.#storeNow(now)),
+      now,
+    );
+    if (found !== CORRUPT) return found;
+    void access.store.delete(key);
+    return undefined;
+  }
+
+  /**
+   * Saves at once what the store can take without waiting: a new record, an
+   * update that no other request raced, or a touch of the version read.
+   * Returns `false`, having changed nothing, for everything else.
+   */
+  save(handle: SessionHandle): boolean {
+    if (
+      handle.stale || handle.destroyedKey !== undefined ||
+      handle.regeneratedFrom !== undefined || handle.ownerChanged ||
+      handle.owner.subject !== undefined
+    ) {
+      return false;
+    }
+    const bound = handle.bound;
+    if (bound === undefined) {
+      return handle.dirty ? this.#create(handle) : !handle.destroyed;
+    }
+    const config = this.#access.config;
+    const now = config.now();
+    const extended = extensionOf(config, bound, now);
+    if (handle.dirty) return this.#rewrite(handle, extended, now);
+    if (extended === undefined) return true;
+    // Only the version read: never a record changed or rotated meanwhile.
+    if (
+      !this.#sync.touch(
+        bound.key,
+        extended,
+        bound.version!,
+        this.#storeNow(now),
+      )
+    ) {
+      return false;
+    }
+    handle.markExtended(extended, cookieUntil(config, handle, extended, now));
+    return true;
+  }
+
+  /** Writes a new session's first record. */
+  #create(handle: SessionHandle): boolean {
+    const access = this.#access;
+    const config = access.config;
+    const now = config.now();
+    const record = recordOf(handle, now);
+    const key = access.keyOf(handle.id);
+    const expiresAt = expiryFor(config, now, now);
+    const value = access.serialize(record, key);
+    const version = this.#sync.set(
+      key,
+      value,
+      expiresAt,
+      null,
+      this.#storeNow(now),
+    );
+    if (version === undefined) return false;
+    handle.markSaved(
+      { key, version, expiresAt, createdAt: now, subject: undefined, value },
+      record,
+      cookieUntil(config, handle, expiresAt, now),
+    );
+    return true;
+  }
+
+  /** Writes the handle's changes over the version it read. */
+  #rewrite(
+    handle: SessionHandle,
+    extended: number | undefined,
+    now: number,
+  ): boolean {
+    const access = this.#access;
+    const bound = handle.bound!;
+    const record = recordOf(handle, bound.createdAt);
+    const expiresAt = extended ?? bound.expiresAt;
+    const value = access.serialize(record, bound.key);
+    const version = this.#sync.set(
+      bound.key,
+      value,
+      expiresAt,
+      bound.version ?? null,
+      this.#storeNow(now),
+    );
+    // A concurrent change: the asynchronous path re-reads and retries.
+    if (version === undefined) return false;
+    handle.markRewritten(
+      version,
+      expiresAt,
+      value,
+      record,
+      extended === undefined
+        ? undefined
+        : cookieUntil(access.config, handle, expiresAt, now),
+    );
+    return true;
+  }
+
+  /** The time to give the store, read from its own clock. */
+  #storeNow(now: number): number {
+    return this.#sharesClock ? now : this.#sync.clock();
+  }
+}

@@ -1,0 +1,235 @@
+// The manager's options, and their validation into a frozen configuration
+// that every part of the manager reads: checked once, at construction.
+
+import { describeValue, functionValue, wholeNumber } from "./_options.ts";
+import {
+  createSessionCookie,
+  type SessionCookie,
+  type SessionCookieOptions,
+} from "./cookie.ts";
+import type { SessionStore } from "./store.ts";
+import type { SealedCookieStore } from "./stores/sealed_cookie.ts";
+
+/**
+ * Options of {@linkcode createSessionManager}.
+ *
+ * @example Sessions that last a working day with a 15-minute idle timeout
+ * ```ts
+ * import { createSessionManager } from "@sesame/session";
+ *
+ * const sessions = createSessionManager({
+ *   idleTimeoutSeconds: 15 * 60,
+ *   absoluteTimeoutSeconds: 8 * 60 * 60,
+ *   cookie: { name: "app" },
+ * });
+ * ```
+ */
+export interface SessionManagerOptions {
+  /**
+   * Where session records live. The default keeps them in this process: give
+   * every manager that must share sessions the same store.
+   *
+   * @default {new MemoryStore()}
+   */
+  store?: SessionStore | SealedCookieStore;
+  /**
+   * The session cookie's name and attributes. The defaults are the strict
+   * ones: `HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` and the `__Host-`
+   * prefix on https.
+   *
+   * @default {{}}
+   */
+  cookie?: SessionCookieOptions;
+  /**
+   * How long a session lives without requests, in seconds. Activity moves
+   * the expiry forward (sliding). 30 minutes is the idle limit of OWASP ASVS
+   * level 2 (§3.3.2).
+   *
+   * @default {1800}
+   */
+  idleTimeoutSeconds?: number;
+  /**
+   * How long a session lives from its creation however active it is, in
+   * seconds, so that a stolen id cannot be kept alive forever. 12 hours is
+   * the limit of OWASP ASVS level 2 (§3.3.2). `regenerate()` starts a new
+   * lifetime.
+   *
+   * @default {43200}
+   */
+  absoluteTimeoutSeconds?: number;
+  /**
+   * How far the idle expiry must move before a request extends it, in
+   * seconds. Extending means a store call and a `Set-Cookie`, so a session
+   * read many times a minute is not extended on every request; the idle
+   * timeout thus takes effect between `idleTimeoutSeconds - touchIntervalSeconds`
+   * and `idleTimeoutSeconds` after the last request. `0` extends on every
+   * request.
+   *
+   * @default {idleTimeoutSeconds / 10}
+   */
+  touchIntervalSeconds?: number;
+  /**
+   * How many times a save is tried when a compare-and-set store reports that
+   * a concurrent request changed the record first. Each try re-reads the
+   * record and re-applies this request's changes.
+   *
+   * @default {10}
+   */
+  maxCommitAttempts?: number;
+  /**
+   * How long a call to a store whose records leave the process may take, in
+   * milliseconds, before it fails with a `SessionStoreError` (its `cause` a
+   * `TimeoutError`), so that a hanging store does not hang every request.
+   * A write that times out may still land later; no cookie is sent for it.
+   * The in-process memory store is not timed.
+   *
+   * @default {5000}
+   */
+  storeTimeoutMs?: number;
+  /**
+   * The largest session record, in bytes of JSON, that the manager writes.
+   * A bigger session throws `SessionTooLargeError` at commit, before anything
+   * is written. With the memory store, the memory a flood of sessions can
+   * take is at most `maxEntries` times this.
+   *
+   * @default {65536}
+   */
+  maxRecordBytes?: number;
+  /**
+   * How long the old id of a regenerated session is remembered, in seconds.
+   * A request that the browser sent with the old cookie before it received
+   * the new one (in flight during a login) then gets a stale, empty session
+   * that saves nothing and sends no cookie, instead of a fresh session whose
+   * cookie would overwrite the new one and log the user out again. It never
+   * reaches the new session.
+   *
+   * @default {60}
+   */
+  rotationGraceSeconds?: number;
+  /**
+   * The clock, in milliseconds since the Unix epoch. Replace it in tests to
+   * move time without waiting.
+   *
+   * @default {Date.now}
+   */
+  now?: () => number;
+}
+
+/** The action every error of the manager's options names. */
+export const ACTION = "Cannot create session manager";
+
+/** The options, validated; times in milliseconds. */
+export interface ManagerConfig {
+  /** The session cookie. */
+  readonly cookie: SessionCookie;
+  /** `idleTimeoutSeconds`, in milliseconds. */
+  readonly idleMs: number;
+  /** `absoluteTimeoutSeconds`, in milliseconds. */
+  readonly absoluteMs: number;
+  /** `touchIntervalSeconds`, in milliseconds. */
+  readonly touchMs: number;
+  /** `maxCommitAttempts`. */
+  readonly maxAttempts: number;
+  /** `rotationGraceSeconds`, in milliseconds. */
+  readonly rotationGraceMs: number;
+  /** `storeTimeoutMs`. */
+  readonly storeTimeoutMs: number;
+  /** `maxRecordBytes`. */
+  readonly maxRecordBytes: number;
+  /** The clock. */
+  readonly now: () => number;
+}
+
+/**
+ * Validates the options (all but `store`, whose shape its backend checks)
+ * into a frozen configuration.
+ *
+ * @throws {TypeError} When an option has the wrong type, or the cookie an
+ * invalid combination of attributes.
+ * @throws {RangeError} When a number is out of range.
+ */
+export function readConfig(options: SessionManagerOptions): ManagerConfig {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `${ACTION}: options must be an object, received ${
+        describeValue(options)
+      }`,
+    );
+  }
+  const now = functionValue(options.now, {
+    action: ACTION,
+    name: "now",
+    fallback: Date.now,
+  });
+  return Object.freeze({
+    now,
+    ...readTimeouts(options),
+    ...readLimits(options),
+  });
+}
+
+/** The timeouts and intervals, in milliseconds, and the cookie. */
+function readTimeouts(options: SessionManagerOptions) {
+  const option = (name: keyof SessionManagerOptions) => ({
+    action: ACTION,
+    name,
+  });
+  const cookie = createSessionCookie(options.cookie);
+  const idle = wholeNumber(options.idleTimeoutSeconds, {
+    ...option("idleTimeoutSeconds"),
+    fallback: 1800,
+    min: 1,
+  });
+  const absolute = wholeNumber(options.absoluteTimeoutSeconds, {
+    ...option("absoluteTimeoutSeconds"),
+    fallback: Math.max(43200, idle),
+    min: idle,
+  });
+  const touchMs = options.touchIntervalSeconds === undefined
+    ? idle * 100
+    : wholeNumber(options.touchIntervalSeconds, {
+      ...option("touchIntervalSeconds"),
+      fallback: 0,
+      min: 0,
+      max: idle - 1,
+    }) * 1000;
+  return {
+    cookie,
+    idleMs: idle * 1000,
+    absoluteMs: absolute * 1000,
+    touchMs,
+  };
+}
+
+/** The limits on retries, the rotation grace, store calls and records. */
+function readLimits(options: SessionManagerOptions) {
+  const option = (name: keyof SessionManagerOptions) => ({
+    action: ACTION,
+    name,
+  });
+  return {
+    maxAttempts: wholeNumber(options.maxCommitAttempts, {
+      ...option("maxCommitAttempts"),
+      fallback: 10,
+      min: 1,
+      max: 1000,
+    }),
+    rotationGraceMs: wholeNumber(options.rotationGraceSeconds, {
+      ...option("rotationGraceSeconds"),
+      fallback: 60,
+      min: 1,
+      max: 3600,
+    }) * 1000,
+    storeTimeoutMs: wholeNumber(options.storeTimeoutMs, {
+      ...option("storeTimeoutMs"),
+      fallback: 5000,
+      min: 1,
+      max: 600_000,
+    }),
+    maxRecordBytes: wholeNumber(options.maxRecordBytes, {
+      ...option("maxRecordBytes"),
+      fallback: 65536,
+      min: 64,
+    }),
+  };
+}
