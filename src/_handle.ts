@@ -194,7 +194,6 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     setCookie?: string,
   ): void {
     this.#forgetOwnFlash(record);
-    written.subject = record.subject;
     this.#bound = written;
     this.#settle(record, setCookie);
   }
@@ -215,7 +214,6 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     bound.version = version;
     bound.expiresAt = expiresAt;
     bound.value = value;
-    bound.subject = record.subject;
     this.#settle(record, setCookie);
   }
 
@@ -238,6 +236,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
    */
   markStale(): void {
     this.#stale = true;
+    this.#setCookie = undefined;
     this.#bound = undefined;
     this.#regeneratedFrom = undefined;
     this.#changes = undefined;

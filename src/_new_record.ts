@@ -6,7 +6,7 @@
 import { expiryFor } from "./_lifetime.ts";
 import type { BoundRecord, SessionRecord } from "./_record.ts";
 import type { StoreAccess } from "./_store_access.ts";
-import { indexRecord, reindexRecord } from "./_subject_index.ts";
+import { indexRecord } from "./_subject_index.ts";
 import { SessionStoreError } from "./errors.ts";
 
 /**
@@ -36,13 +36,18 @@ export async function createRecord(
       ),
   );
   if (!result.ok) {
-    throw refused(
-      "The store did not write a record under a brand-new id: it reported one there already, or its clock says the record has expired",
-    );
+    throw new SessionStoreError("set", {
+      cause: new Error(
+        result.expired === true
+          ? "The store did not write a new record: by its clock, the record has already expired"
+          : "The store reported a record under a brand-new id",
+      ),
+    });
   }
   if (record.subject !== undefined) {
     try {
-      await reindexRecord(access, record, key, undefined);
+      // Again, after the write: see indexRecord().
+      await indexRecord(access, record, key);
     } catch (error) {
       await access.discard(key);
       throw error;
@@ -53,20 +58,21 @@ export async function createRecord(
     version: result.version,
     expiresAt,
     createdAt: record.createdAt,
-    subject: record.subject,
     value,
   };
 }
 
 /**
- * Rewrites a regenerated session's record that this request created and
- * nobody else knows yet, with values taken over from a concurrent request.
+ * Rewrites a regenerated session's record that this request created, with
+ * values taken over from a concurrent request. `undefined` when the store
+ * did not take it: the record was revoked meanwhile (`revokeSessions()` can
+ * list it once it is written), or expired by the store's clock.
  */
 export async function overwriteRecord(
   access: StoreAccess,
   written: BoundRecord,
   record: SessionRecord,
-): Promise<BoundRecord> {
+): Promise<BoundRecord | undefined> {
   const now = record.createdAt;
   const expiresAt = expiryFor(access.config, record.createdAt, now);
   const value = access.serialize(record, written.key);
@@ -77,28 +83,17 @@ export async function overwriteRecord(
       access.store.set(
         written.key,
         value,
-        // The version this request wrote: nobody else knows the key.
+        // The version this request wrote: only a revocation changes it.
         access.writeOptions(record, expiresAt, written.version, true),
       ),
   );
-  if (!result.ok) {
-    throw refused(
-      "The store did not write a regenerated session's record: its clock says the record has expired",
-    );
-  }
-  if (record.subject !== undefined || written.subject !== undefined) {
-    await reindexRecord(access, record, written.key, written.subject);
-  }
+  if (!result.ok) return undefined;
+  // Again, after the write: see indexRecord().
+  await indexRecord(access, record, written.key);
   return {
     ...written,
     version: result.version,
     expiresAt,
-    subject: record.subject,
     value,
   };
-}
-
-/** The error of a write under a new id that the store did not take. */
-function refused(message: string): SessionStoreError {
-  return new SessionStoreError("set", { cause: new Error(message) });
 }

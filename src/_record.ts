@@ -159,8 +159,6 @@ export interface BoundRecord {
   expiresAt: number;
   /** When the session was created, in milliseconds since the Unix epoch. */
   createdAt: number;
-  /** The subject of the stored record, when it has one. */
-  subject: string | undefined;
   /** The stored text, for stores that can only extend an expiry by rewriting. */
   value: string;
 }

@@ -33,9 +33,13 @@ export async function rotate(
       const now = config.now();
       // regenerate() starts a new lifetime: the new id is a new credential.
       const record = { ...rebased.record, createdAt: now };
-      written = written === undefined
-        ? await createRecord(access, handle.id, record, true)
-        : await overwriteRecord(access, written, record);
+      if (written === undefined) {
+        written = await createRecord(access, handle.id, record, true);
+      } else {
+        const rewritten = await overwriteRecord(access, written, record);
+        if (rewritten === undefined) return await drop(access, handle, written);
+        written = rewritten;
+      }
       const version = rebased.base.version;
       const retired = await access.call(
         "set",
@@ -45,7 +49,9 @@ export async function rotate(
             ...access.ifVersion(version),
           }),
       );
-      if (retired.ok) {
+      // A marker that had expired by the store's clock when it landed deleted
+      // the old record instead (its precondition held): the id is retired.
+      if (retired.ok || retired.expired === true) {
         const setCookie = cookieUntil(config, handle, written.expiresAt, now);
         return handle.markSaved(written, record, setCookie);
       }
@@ -54,10 +60,7 @@ export async function rotate(
       }
       await backoff(attempt);
       rebased = await reread(access, handle, old.key);
-      if (rebased === undefined) {
-        await access.discard(written.key);
-        return handle.markStale();
-      }
+      if (rebased === undefined) return await drop(access, handle, written);
     }
   } catch (error) {
     if (written !== undefined) await access.discard(written.key);
@@ -67,6 +70,19 @@ export async function rotate(
     handle.forgetId();
     throw error;
   }
+}
+
+/**
+ * Gives the regeneration up: the session was destroyed, regenerated or
+ * revoked meanwhile. The new record goes, and the handle is stale.
+ */
+async function drop(
+  access: StoreAccess,
+  handle: SessionHandle,
+  written: BoundRecord,
+): Promise<void> {
+  await access.discard(written.key);
+  handle.markStale();
 }
 
 /**

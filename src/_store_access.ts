@@ -178,7 +178,6 @@ export function bind(key: string, { entry, record }: Found): BoundRecord {
     version: entry.version,
     expiresAt: entry.expiresAt,
     createdAt: record.createdAt,
-    subject: record.subject,
     value: entry.value,
   };
 }

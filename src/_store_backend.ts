@@ -19,11 +19,7 @@ import {
   StoreAccess,
   versionText,
 } from "./_store_access.ts";
-import {
-  indexRecord,
-  reindexRecord,
-  SubjectSessions,
-} from "./_subject_index.ts";
+import { indexRecord, SubjectSessions } from "./_subject_index.ts";
 import { SYNC, type SyncStore } from "./_sync.ts";
 import { SyncPath } from "./_sync_path.ts";
 import { SessionConflictError } from "./errors.ts";
@@ -183,7 +179,8 @@ export class StoreBackend implements SessionBackend {
       );
       if (result.ok) {
         if (reowned) {
-          await reindexRecord(access, record, base.key, base.subject);
+          // Again, after the write: see indexRecord().
+          await indexRecord(access, record, base.key);
         }
         const written = { ...base, version: result.version, expiresAt, value };
         const setCookie = extended === undefined
@@ -191,6 +188,8 @@ export class StoreBackend implements SessionBackend {
           : cookieUntil(config, handle, expiresAt, now);
         return handle.markSaved(written, record, setCookie);
       }
+      // Expired by the store's clock: the record is gone, nothing to retry.
+      if (result.expired === true) break;
       if (attempt >= config.maxAttempts) {
         throw new SessionConflictError(attempt);
       }

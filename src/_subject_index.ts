@@ -1,8 +1,14 @@
 // Private module: the user-session index, as the manager keeps it in step
-// with the records. The rule: an entry is added before its record is written
-// (a record is never live without its entry) and again after (a listing in
-// between saw no record and dropped the entry), and a key leaves its previous
-// subject only once the record with the new subject is written.
+// with the records. The rules, which hold at every interleaving:
+// - a writer adds the entry before it writes the record (a record is never
+//   live without its entry) and again after (a listing in between may have
+//   dropped it);
+// - a listing drops an entry only when its record is gone, rotated or of
+//   another subject, and reads the record again after dropping it: if it is
+//   live by then, the entry goes back (a writer's record landed meanwhile);
+// - a revocation drops the entries of the records it deleted;
+// - nothing else removes an entry: a key whose subject changed stays under
+//   the old subject until that subject's next listing drops it.
 
 import { SessionHandle } from "./_handle.ts";
 import { ROTATED, type SessionRecord } from "./_record.ts";
@@ -74,8 +80,7 @@ export class SubjectSessions {
 
   /**
    * The live sessions of a subject. Index entries whose record is gone,
-   * moved or no longer the subject's are dropped from the index; an entry
-   * whose record is being written meanwhile is added again by its writer.
+   * moved or no longer the subject's are dropped from the index.
    */
   async #sessionsOf(subject: string, action: string): Promise<Listed[]> {
     if (typeof subject !== "string" || subject === "") {
@@ -88,7 +93,26 @@ export class SubjectSessions {
     const access = this.#access;
     const subjects = this.#subjects;
     const keys = await access.call("index", () => subjects.list(subject));
-    const records = await Promise.all(keys.map((key) => access.read(key)));
+    const { live, dead } = await this.#read(subject, keys);
+    if (dead.length === 0) return live;
+    await access.call("index", () => subjects.remove(subject, dead));
+    // A record written between the first read and the removal would now be
+    // live without its entry: read once more, and put such entries back.
+    const again = await this.#read(subject, dead);
+    await Promise.all(
+      again.live.map(({ key, record }) => indexRecord(access, record, key)),
+    );
+    return [...live, ...again.live];
+  }
+
+  /** Reads the records of `keys`: those live and the subject's, and the rest. */
+  async #read(
+    subject: string,
+    keys: string[],
+  ): Promise<{ live: Listed[]; dead: string[] }> {
+    const records = await Promise.all(
+      keys.map((key) => this.#access.read(key)),
+    );
     const live: Listed[] = [];
     const dead: string[] = [];
     records.forEach((found, i) => {
@@ -101,17 +125,17 @@ export class SubjectSessions {
         dead.push(keys[i]);
       }
     });
-    if (dead.length > 0) {
-      await access.call("index", () => subjects.remove(subject, dead));
-    }
-    return live;
+    return { live, dead };
   }
 }
 
 /**
- * Adds a record to its subject's index, before the record is written: a
- * record is never live without its index entry, and an entry without a live
- * record is dropped when listed.
+ * Adds a record to its subject's index. Writers call it before the record is
+ * written (a record is never live without its entry) and again after (a
+ * listing that ran in between found no record, or one of another subject,
+ * and may have dropped the entry). A key stays under a subject it had before
+ * until that subject's next listing finds the record no longer its own:
+ * removing it at once could undo a concurrent change back.
  */
 export async function indexRecord(
   access: StoreAccess,
@@ -123,29 +147,4 @@ export async function indexRecord(
   const subject = record.subject;
   const until = record.createdAt + access.config.absoluteMs;
   await access.call("index", () => subjects.add(subject, key, until));
-}
-
-/**
- * Brings the index in line with a record just written under `key`: adds its
- * entry once more, since a listing that ran between the first add and the
- * write found no record (or one of another subject) and dropped the entry;
- * then removes the key from the subject it had before, if any. That removal
- * is only tidying: a listing of the old subject drops an entry whose record
- * belongs to another, so its failure is ignored.
- */
-export async function reindexRecord(
-  access: StoreAccess,
-  record: SessionRecord,
-  key: string,
-  previous: string | undefined,
-): Promise<void> {
-  const subjects = access.store.subjects;
-  if (subjects === undefined) return;
-  await indexRecord(access, record, key);
-  if (previous === undefined || previous === record.subject) return;
-  try {
-    await access.call("index", () => subjects.remove(previous, [key]));
-  } catch {
-    // See above: the stale entry is dropped when next listed.
-  }
 }

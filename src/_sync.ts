@@ -28,8 +28,9 @@ export interface SyncStore {
   /**
    * Writes `value` under `key` if the live entry's version is `ifVersion`
    * (`null`: if there is none; text: a version as the asynchronous `get()`
-   * answers it). Returns the new version, or `undefined` when the
-   * precondition failed and nothing was written.
+   * answers it). Returns the new version (1 or more); `undefined` when the
+   * precondition failed and nothing was written; `0` when it held but
+   * `expiresAt` had passed, and the entry was deleted.
    */
   set(
     key: string,

@@ -91,9 +91,10 @@ export class SyncPath {
       null,
       this.#storeNow(now),
     );
-    if (version === undefined) return false;
+    // Refused or expired: the asynchronous path says which, and acts on it.
+    if (!version) return false;
     handle.markSaved(
-      { key, version, expiresAt, createdAt: now, subject: undefined, value },
+      { key, version, expiresAt, createdAt: now, value },
       record,
       cookieUntil(config, handle, expiresAt, now),
     );
@@ -118,8 +119,9 @@ export class SyncPath {
       bound.version ?? null,
       this.#storeNow(now),
     );
-    // A concurrent change: the asynchronous path re-reads and retries.
-    if (version === undefined) return false;
+    // A concurrent change (the asynchronous path re-reads and retries) or an
+    // expiry the store's clock has passed (it drops the handle).
+    if (!version) return false;
     handle.markRewritten(
       version,
       expiresAt,

@@ -102,6 +102,7 @@ export interface StoreTouchOptions {
  *
  * const written: StoreSetResult = { ok: true, version: "8" };
  * const conflict: StoreSetResult = { ok: false };
+ * const expired: StoreSetResult = { ok: false, expired: true };
  * ```
  */
 export type StoreSetResult =
@@ -109,10 +110,10 @@ export type StoreSetResult =
   | { ok: true; version?: string }
   /**
    * Nothing live was written: the `ifVersion` precondition did not hold, or
-   * `expiresAt` had already passed by the store's clock (the entry is then
-   * deleted, if the precondition held).
+   * it held but `expiresAt` had already passed by the store's clock, in which
+   * case the entry was deleted and `expired` is `true`.
    */
-  | { ok: false };
+  | { ok: false; expired?: boolean };
 
 /**
  * An index of session records by subject (typically a user id), for listing
@@ -235,7 +236,8 @@ export interface SessionStore {
    * Writes `value` under `key`, to expire at `options.expiresAt`.
    *
    * A write whose `expiresAt` has already passed by the store's own clock
-   * leaves no live entry and answers `{ ok: false }`, so that the manager
+   * leaves no live entry and answers `{ ok: false, expired: true }` (when
+   * the precondition held), so that the manager
    * never sends a cookie for a record that is already gone.
    *
    * @param key The record's key.

@@ -1,5 +1,22 @@
 // An in-process cookie jar: carries Set-Cookie values from one response into
-// the Cookie header of the next request, as a browser does for one origin.
+// the Cookie header of the next request, as a browser does for one origin;
+// and readers of the cookie one Set-Cookie value sets.
+import assert from "node:assert/strict";
+
+/**
+ * The `name=value` pair a `Set-Cookie` value sets, as a browser sends it
+ * back in `Cookie`. Fails the test when no cookie was sent.
+ */
+export function cookiePair(setCookie: string | undefined): string {
+  assert.ok(setCookie, "a cookie was sent");
+  return setCookie.split(";")[0];
+}
+
+/** The value a `Set-Cookie` value sets: the session id, or the sealed session. */
+export function cookieValue(setCookie: string | undefined): string {
+  const pair = cookiePair(setCookie);
+  return pair.slice(pair.indexOf("=") + 1);
+}
 
 /** A cookie jar for one origin, honouring Max-Age=0 deletions. */
 export class CookieJar {

@@ -108,7 +108,7 @@ function registerTests(): void {
       const { store, clock, prefix } = storeWithClock();
       await store.set("k", "v", { expiresAt: clock.now() + 60_000 });
       const result = await store.set("k", "w", { expiresAt: clock.now() });
-      assert.deepEqual(result, { ok: false });
+      assert.deepEqual(result, { ok: false, expired: true });
       assert.equal(await store.get("k"), undefined);
       assert.equal(await kv().get(`${prefix}k`, "text"), null);
       await store.set("never", "v", { expiresAt: clock.now() - 1 });

@@ -1,17 +1,19 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
+import { CookieJar } from "./_cookie_jar.ts";
 import { type DemoServer, startDemo } from "./_demo_server.ts";
 
 /** A minimal client with a cookie jar for the demo's one cookie. */
 function client(origin: string) {
-  let cookie: string | undefined;
+  const jar = new CookieJar();
   return {
     get cookie() {
-      return cookie;
+      return jar.header();
     },
     async send(method: string, path: string, body?: string) {
       const headers: Record<string, string> = {};
+      const cookie = jar.header();
       if (cookie) headers.Cookie = cookie;
       if (body !== undefined) {
         headers["Content-Type"] = "application/x-www-form-urlencoded";
@@ -23,10 +25,7 @@ function client(origin: string) {
         redirect: "manual",
         signal: AbortSignal.timeout(10_000),
       });
-      for (const line of response.headers.getSetCookie()) {
-        const pair = line.split(";")[0];
-        cookie = /Max-Age=0(;|$)/.test(line) ? undefined : pair;
-      }
+      jar.storeFrom(response);
       return response;
     },
   };

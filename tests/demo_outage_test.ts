@@ -6,6 +6,7 @@
 // cookie gets a new session, and is never adopted.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { cookiePair } from "./_cookie_jar.ts";
 import { type DemoServer, startDemo } from "./_demo_server.ts";
 import {
   findRedisServer,
@@ -55,7 +56,7 @@ async function send(
 /** The `name=value` part of the only Set-Cookie of an answer. */
 function cookieOf(answer: Answer): string {
   assert.equal(answer.setCookie.length, 1, "one Set-Cookie");
-  return answer.setCookie[0].split(";")[0];
+  return cookiePair(answer.setCookie[0]);
 }
 
 /** Retries `path` until it answers 200, for at most `ms`. */

@@ -4,8 +4,8 @@ import { createDemoApp } from "../examples/demo/app.ts";
 import { readDemoConfig } from "../examples/demo/config.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
 import { SealedCookieStore } from "../src/stores/sealed_cookie.ts";
-import type { SessionStore } from "../src/store.ts";
 import { CookieJar } from "./_cookie_jar.ts";
+import { always, FaultyStore } from "./_stores.ts";
 
 const ORIGIN = "http://127.0.0.1:8000";
 
@@ -131,12 +131,11 @@ describe("demo app", () => {
   });
 
   test("a failing store answers 503", async () => {
-    const store: SessionStore = {
+    const store = new FaultyStore({
       compareAndSet: false,
-      get: () => Promise.reject(new Error("down")),
-      set: () => Promise.reject(new Error("down")),
-      delete: () => Promise.reject(new Error("down")),
-    };
+      touch: false,
+      fault: always({ reject: new Error("down") }),
+    });
     const visitor = client(createDemoApp({ store }));
     const response = await visitor.send("GET", "/count");
     assert.equal(response.status, 503);

@@ -10,6 +10,7 @@ import {
   type DenoKvStoreOptions,
 } from "../src/stores/deno_kv.ts";
 import { testSessionStore } from "../src/testing.ts";
+import { cookiePair, cookieValue } from "./_cookie_jar.ts";
 import { FakeClock } from "./_fake_clock.ts";
 
 const APP_URL = "http://app.test/";
@@ -68,12 +69,6 @@ async function dump(kv: Deno.Kv): Promise<{ key: Deno.KvKey; text: string }[]> {
     entries.push({ key, text });
   }
   return entries;
-}
-
-/** The id a `Set-Cookie` value carries. */
-function idOf(setCookie: string | undefined): string {
-  assert.ok(setCookie, "a cookie was sent");
-  return setCookie.split(";")[0].split("=")[1];
 }
 
 function registerDenoKvTests(): void {
@@ -169,7 +164,7 @@ function registerDenoKvTests(): void {
           });
           const session = await sessions.load(new Request(APP_URL));
           session.set("user", "ada");
-          cookie = (await session.commit())!.split(";")[0];
+          cookie = cookiePair(await session.commit());
         } finally {
           kv.close();
         }
@@ -198,13 +193,13 @@ function registerDenoKvTests(): void {
         });
         const first = await sessions.load(new Request(APP_URL));
         first.set("user", "ada");
-        const oldId = idOf(await first.commit());
+        const oldId = cookieValue(await first.commit());
         const login = await sessions.load(
           new Request(APP_URL, { headers: { Cookie: `sid=${oldId}` } }),
         );
         login.regenerate();
         login.setSubject("user-1", { label: "laptop" });
-        const newId = idOf(await login.commit());
+        const newId = cookieValue(await login.commit());
         const entries = await dump(kv);
         assert.deepEqual(
           entries.map((e) => e.key).sort(),

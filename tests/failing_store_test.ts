@@ -10,106 +10,28 @@ import fc from "fast-check";
 import { createSessionManager } from "../src/manager.ts";
 import { SessionStoreError } from "../src/errors.ts";
 import { hashSessionId } from "../src/session_id.ts";
-import { MemoryStore } from "../src/stores/memory.ts";
-import type {
-  SessionStore,
-  StoreEntry,
-  StoreSetOptions,
-  SubjectIndex,
-} from "../src/store.ts";
-import { CookieJar } from "./_cookie_jar.ts";
+import type { SessionStore, StoreSetOptions } from "../src/store.ts";
+import { CookieJar, cookiePair } from "./_cookie_jar.ts";
 import { FakeClock } from "./_fake_clock.ts";
+import {
+  afterCalls,
+  always,
+  type FaultOutcome,
+  FaultyStore,
+  only,
+  type StoreOperation,
+} from "./_stores.ts";
 
 const SITE = "http://app.test/";
 const SEED = 0xfa17;
 const TIMEOUT_MS = 30;
 const SECRET_DATA = "private-data-5d1c";
 
-type Operation = "get" | "set" | "delete" | "touch" | "index";
-
-/** What the injector does with one call: pass it on when `undefined`. */
-type Outcome = { reject: unknown } | { hang: true } | { answer: unknown };
-
-/** Decides the outcome of a call; `n` counts calls since the last `reset()`. */
-type Fault = (call: { operation: Operation; key: string; n: number }) =>
-  | Outcome
-  | undefined;
-
-/**
- * A fault injector: a store over a `MemoryStore` whose records leave the
- * process (keys are hashes, calls are timed), that fails as `fault` says.
- */
-class FaultyStore implements SessionStore {
-  readonly compareAndSet = true;
-  readonly inner: MemoryStore;
-  readonly subjects: SubjectIndex;
-  fault: Fault | undefined;
-  /** Every call, in order. */
-  calls: { operation: Operation; key: string }[] = [];
-  /** Every key ever written. */
-  written = new Set<string>();
-  #n = 0;
-
-  constructor(now: () => number) {
-    this.inner = new MemoryStore({ now });
-    const index = this.inner.subjects;
-    this.subjects = {
-      add: (subject, key, expiresAt) =>
-        this.#run("index", key, () => index.add(subject, key, expiresAt)),
-      list: (subject) => this.#run("index", "", () => index.list(subject)),
-      remove: (subject, keys) =>
-        this.#run("index", "", () => index.remove(subject, keys)),
-    };
-  }
-
-  /** Restarts the call count that faults see. */
-  reset(): void {
-    this.#n = 0;
-  }
-
-  #run<T>(operation: Operation, key: string, call: () => Promise<T>) {
-    this.calls.push({ operation, key });
-    const outcome = this.fault?.({ operation, key, n: this.#n++ });
-    if (outcome === undefined) return call();
-    if ("reject" in outcome) return Promise.reject(outcome.reject);
-    if ("hang" in outcome) return new Promise<T>(() => {});
-    return Promise.resolve(outcome.answer as T);
-  }
-
-  get(key: string): Promise<StoreEntry | undefined> {
-    return this.#run("get", key, () => this.inner.get(key));
-  }
-
-  set(key: string, value: string, options: StoreSetOptions) {
-    return this.#run("set", key, () => {
-      this.written.add(key);
-      return this.inner.set(key, value, options);
-    });
-  }
-
-  delete(key: string): Promise<void> {
-    return this.#run("delete", key, () => this.inner.delete(key));
-  }
-
-  touch(key: string, expiresAt: number): Promise<boolean> {
-    return this.#run("touch", key, () => this.inner.touch(key, expiresAt));
-  }
-}
-
-// Faults.
-const always = (outcome: Outcome): Fault => () => outcome;
-const only =
-  (operations: Operation[], outcome: Outcome): Fault => ({ operation }) =>
-    operations.includes(operation) ? outcome : undefined;
-/** Passes the first `count` calls, then fails as `fault` says. */
-const after = (count: number, fault: Fault): Fault => (call) =>
-  call.n < count ? undefined : fault(call);
-
 type Data = { user: string; count: number; note: string };
 
 function setup(storeTimeoutMs = TIMEOUT_MS) {
   const clock = new FakeClock();
-  const store = new FaultyStore(clock.now);
+  const store = new FaultyStore({ now: clock.now, subjects: true });
   const sessions = createSessionManager<Data>({
     store,
     now: clock.now,
@@ -171,7 +93,7 @@ function setup(storeTimeoutMs = TIMEOUT_MS) {
 /** Asserts a store error of `operation` whose cause is `cause` (or a timeout). */
 function assertStoreError(
   error: unknown,
-  operation: Operation,
+  operation: StoreOperation,
   cause: unknown,
 ): true {
   assert.ok(
@@ -230,7 +152,7 @@ function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /** For each operation: a request that needs it, on a signed-in session. */
 const SCENARIOS: {
-  operation: Operation;
+  operation: StoreOperation;
   path: string;
   prepare?: (world: ReturnType<typeof setup>) => void;
 }[] = [
@@ -373,7 +295,7 @@ describe("a regenerate() or destroy() that fails half-way leaves no partial stat
     login.regenerate();
     store.reset();
     // The new record's write passes; the marker write and the clean-up fail.
-    store.fault = after(1, always({ reject: FAILURE }));
+    store.fault = afterCalls(1, always({ reject: FAILURE }));
     await assert.rejects(login.commit(), SessionStoreError);
     store.fault = undefined;
     const again = await sessions.load(jar.request(SITE));
@@ -387,7 +309,7 @@ describe("a regenerate() or destroy() that fails half-way leaves no partial stat
     login.regenerate();
     store.reset();
     // The new record's write passes; the marker write and the clean-up hang.
-    store.fault = after(1, always({ hang: true }));
+    store.fault = afterCalls(1, always({ hang: true }));
     const started = Date.now();
     await assert.rejects(
       settlesWithin(login.commit(), 20 * TIMEOUT_MS),
@@ -405,7 +327,7 @@ describe("a regenerate() or destroy() that fails half-way leaves no partial stat
     const login = await sessions.load(jar.request(SITE));
     login.regenerate();
     store.reset();
-    store.fault = after(1, always({ reject: FAILURE }));
+    store.fault = afterCalls(1, always({ reject: FAILURE }));
     await assert.rejects(login.commit(), SessionStoreError);
     store.fault = undefined;
     // The store is healthy again: the retry must work, under an id that no
@@ -574,7 +496,7 @@ describe("a store that answers garbage", () => {
         const sessions = createSessionManager<Data>({ store });
         const first = await sessions.load(new Request(SITE));
         first.set("count", 1);
-        const cookie = (await first.commit())!.split(";")[0];
+        const cookie = cookiePair(await first.commit());
         const second = await sessions.load(
           new Request(SITE, { headers: { Cookie: cookie } }),
         );
@@ -671,7 +593,7 @@ describe("random faults over random request sequences", () => {
             clock.advanceSeconds(advanceSeconds);
             const cookieBefore = jar.header();
             const writtenBefore = new Set(store.written);
-            const outcome: Outcome | undefined = fault === undefined
+            const outcome: FaultOutcome | undefined = fault === undefined
               ? undefined
               : fault.mode === "rejects"
               ? { reject: FAILURE }
@@ -733,7 +655,7 @@ describe("a flood while the store is down", () => {
   for (const mode of ["rejects", "hangs"] as const) {
     test(`1000 requests while the store ${mode} all fail fast, then all succeed when it is back, losing nothing`, async () => {
       const clock = new FakeClock();
-      const store = new FaultyStore(clock.now);
+      const store = new FaultyStore({ now: clock.now, subjects: true });
       const sessions = createSessionManager<Data>({
         store,
         now: clock.now,

@@ -5,11 +5,11 @@ import { setCookie } from "hono/cookie";
 import { HTTPException } from "hono/http-exception";
 import { createSessionManager, type SessionManager } from "../src/manager.ts";
 import type { Session } from "../src/session.ts";
-import type { SessionStore } from "../src/store.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
 import { SessionStoreError } from "../src/errors.ts";
 import { createSessionMiddleware } from "../src/middleware/hono.ts";
 import { CookieJar } from "./_cookie_jar.ts";
+import { FaultyStore, only } from "./_stores.ts";
 
 const ORIGIN = "http://app.test";
 
@@ -59,25 +59,8 @@ async function send(
   return response;
 }
 
-/** A store that fails on demand, over a MemoryStore. */
-function createFlakyStore(): {
-  store: SessionStore;
-  inner: MemoryStore;
-  fail: Set<"get" | "set">;
-} {
-  const inner = new MemoryStore();
-  const fail = new Set<"get" | "set">();
-  const down = () => Promise.reject(new Error("connection refused"));
-  const store: SessionStore = {
-    compareAndSet: true,
-    inProcess: true,
-    get: (key) => fail.has("get") ? down() : inner.get(key),
-    set: (key, value, options) =>
-      fail.has("set") ? down() : inner.set(key, value, options),
-    delete: (key) => inner.delete(key),
-  };
-  return { store, inner, fail };
-}
+/** How the store fails: the connection is refused. */
+const REFUSED = { reject: new Error("connection refused") };
 
 describe("createSessionMiddleware()", () => {
   test("carries the session from request to request", async () => {
@@ -318,7 +301,7 @@ describe("createSessionMiddleware()", () => {
   });
 
   test("a store failing at load reaches onError as a SessionStoreError", async () => {
-    const { store, fail } = createFlakyStore();
+    const store = new FaultyStore({ inProcess: true, touch: false });
     const app = createApp(createSessionManager<Data>({ store }));
     const seen: unknown[] = [];
     app.onError((error, c) => {
@@ -327,7 +310,7 @@ describe("createSessionMiddleware()", () => {
     });
     const jar = new CookieJar();
     await send(app, jar, "/count");
-    fail.add("get");
+    store.fault = only(["get"], REFUSED);
     const response = await send(app, jar, "/count");
     assert.equal(response.status, 503);
     assert.equal(response.headers.get("Set-Cookie"), null);
@@ -342,14 +325,15 @@ describe("createSessionMiddleware()", () => {
   });
 
   test("a store failing at commit reaches onError as a SessionStoreError", async () => {
-    const { store, inner, fail } = createFlakyStore();
+    const inner = new MemoryStore();
+    const store = new FaultyStore({ inner, inProcess: true, touch: false });
     const app = createApp(createSessionManager<Data>({ store }));
     const seen: unknown[] = [];
     app.onError((error, c) => {
       seen.push(error);
       return c.text("Service unavailable", 503);
     });
-    fail.add("set");
+    store.fault = only(["set"], REFUSED);
     const response = await app.request("/count");
     assert.equal(response.status, 503);
     assert.equal(await response.text(), "Service unavailable");

@@ -17,8 +17,9 @@ import { MemoryStore } from "../src/stores/memory.ts";
 import { SealedCookieStore } from "../src/stores/sealed_cookie.ts";
 import type { SessionStore } from "../src/store.ts";
 import { createDemoApp } from "../examples/demo/app.ts";
-import { CookieJar } from "./_cookie_jar.ts";
+import { CookieJar, cookiePair, cookieValue } from "./_cookie_jar.ts";
 import { FakeClock } from "./_fake_clock.ts";
+import { WrappedStore } from "./_stores.ts";
 
 const HTTP = "http://app.test";
 const HTTPS = "https://app.test";
@@ -37,18 +38,6 @@ interface Site {
   revocable: boolean;
   /** Whether the answer reports `isNew` and `stale` (not so for the demo). */
   reportsHandle: boolean;
-}
-
-/** A store over a memory store that leaves the process: keys are hashes. */
-function hashedStore(now: () => number): SessionStore {
-  const inner = new MemoryStore({ now });
-  return {
-    compareAndSet: true,
-    get: (key) => inner.get(key),
-    set: (key, value, options) => inner.set(key, value, options),
-    delete: (key) => inner.delete(key),
-    touch: (key, expiresAt) => inner.touch(key, expiresAt),
-  };
 }
 
 const TIMEOUTS = {
@@ -109,7 +98,7 @@ const memorySite = managerSite(
 );
 const hashedSite = managerSite(
   "a manager over a store keyed by hashes",
-  hashedStore,
+  (now) => new WrappedStore({ now }),
 );
 const sealedSite = managerSite(
   "a manager over the sealed cookie store",
@@ -212,11 +201,6 @@ class Victim {
   }
 }
 
-/** The value of a Set-Cookie line. */
-function valueIn(setCookie: string): string {
-  return setCookie.slice(setCookie.indexOf("=") + 1, setCookie.indexOf(";"));
-}
-
 /**
  * Sends `cookie` to /peek, /count and / and checks the answers: no 5xx, none
  * of the victim's data, a fresh session (or, for `stale`, one that writes
@@ -266,7 +250,7 @@ async function assertRepelled(
     assert.equal(setCookies.length, 1, `${what}: /count sent no cookie`);
     const [line] = setCookies;
     assert.doesNotMatch(line, /[\r\n\0]/);
-    const value = valueIn(line);
+    const value = cookieValue(line);
     assert.ok(value.length > 0);
     assert.notEqual(
       value,
@@ -595,7 +579,7 @@ describe("secrets hygiene of the sealed cookie store", () => {
     const first = await sessions.load(new Request(HTTP));
     first.set("user", VICTIM);
     const line = (await first.commit())!;
-    const sealed = valueIn(line);
+    const sealed = cookieValue(line);
     const session = await sessions.load(
       new Request(HTTP, { headers: { Cookie: `sid=${sealed}` } }),
     );
@@ -621,7 +605,7 @@ describe("a flood of new sessions", () => {
     for (let n = 0; n < 3000; n++) {
       const session = await sessions.load(new Request(HTTP));
       session.set("n", n);
-      cookies.push((await session.commit())!.split(";")[0]);
+      cookies.push(cookiePair(await session.commit()));
       assert.ok(store.size <= 1000);
     }
     assert.equal(store.size, 1000);

@@ -2,8 +2,10 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore } from "../src/stores/memory.ts";
 import { createSessionManager } from "../src/manager.ts";
-import { FakeClock } from "./_fake_clock.ts";
 import { testSessionStore } from "../src/testing.ts";
+import { cookiePair } from "./_cookie_jar.ts";
+import { FakeClock } from "./_fake_clock.ts";
+import { WrappedStore } from "./_stores.ts";
 
 let clock = new FakeClock();
 testSessionStore("MemoryStore", {
@@ -80,7 +82,7 @@ describe("MemoryStore", () => {
         session.setSubject(user);
         session.regenerate();
       }
-      return (await session.commit())!.split(";")[0];
+      return cookiePair(await session.commit());
     };
     const signedIn = [];
     for (let i = 0; i < 100; i++) signedIn.push(await login(`user-${i}`));
@@ -91,7 +93,7 @@ describe("MemoryStore", () => {
       }),
     );
     session.regenerate();
-    const regenerated = (await session.commit())!.split(";")[0];
+    const regenerated = cookiePair(await session.commit());
     for (let i = 0; i < 1_000; i++) await login(undefined);
     assert.equal(store.size, 1_000);
     for (const [i, cookie] of signedIn.entries()) {
@@ -121,7 +123,7 @@ describe("MemoryStore", () => {
     const store = new MemoryStore({ now: clock.now });
     await store.set("k", "v", { expiresAt: clock.now() + 60_000 });
     const result = await store.set("k", "w", { expiresAt: clock.now() });
-    assert.deepEqual(result, { ok: false });
+    assert.deepEqual(result, { ok: false, expired: true });
     assert.equal(store.size, 0);
   });
 
@@ -172,14 +174,7 @@ let plainClock = new FakeClock();
 testSessionStore("MemoryStore without compare-and-set", {
   create() {
     plainClock = new FakeClock();
-    const inner = new MemoryStore({ now: plainClock.now });
-    return {
-      compareAndSet: false,
-      get: (key) => inner.get(key),
-      set: (key, value, { expiresAt }) => inner.set(key, value, { expiresAt }),
-      delete: (key) => inner.delete(key),
-      touch: (key, expiresAt) => inner.touch(key, expiresAt),
-    };
+    return new WrappedStore({ now: plainClock.now, compareAndSet: false });
   },
   now: () => plainClock.now(),
   advanceSeconds(seconds) {

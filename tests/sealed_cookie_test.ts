@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createSessionManager } from "../src/manager.ts";
 import { SessionTooLargeError } from "../src/errors.ts";
 import { SealedCookieStore } from "../src/stores/sealed_cookie.ts";
-import { CookieJar } from "./_cookie_jar.ts";
+import { CookieJar, cookiePair } from "./_cookie_jar.ts";
 import { FakeClock } from "./_fake_clock.ts";
 import { seededRandom } from "./_random.ts";
 
@@ -113,7 +113,7 @@ describe("SealedCookieStore", () => {
     );
     assert.equal(session.get("user"), "ada");
     session.set("cart", ["tea"]);
-    const resealed = (await session.commit())!.split(";")[0];
+    const resealed = cookiePair(await session.commit());
     const newOnly = createSessionManager<Data>({
       store: new SealedCookieStore({ secrets: [SECRET] }),
       now: old.clock.now,

@@ -25,7 +25,6 @@ function handle(
         version: "1",
         expiresAt: 0,
         createdAt: 0,
-        subject: undefined,
         value: "",
       },
       data: stored.data ?? {},

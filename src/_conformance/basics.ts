@@ -120,7 +120,7 @@ export function describeBasics(context: ConformanceContext): void {
       const result = await store.set("k", "w", {
         expiresAt: now() - 1000,
       });
-      assert.deepEqual(result, { ok: false });
+      assert.deepEqual(result, { ok: false, expired: true });
       assert.equal(await store.get("k"), undefined);
     }));
 

@@ -32,10 +32,10 @@ return {stored, redis.call('PEXPIRETIME', KEYS[1])}`;
 
 // KEYS[1]: the record. ARGV: the expiry, the versioned value, the
 // precondition ("any", "absent" or "version") and the expected version.
-// Replies 1 when it wrote, 0 when the precondition failed or the expiry has
-// passed by the server's clock (the key is then deleted, so such a write
-// never leaves a live entry). Only the first 23 bytes of the current value
-// are read.
+// Replies 1 when it wrote, 0 when the precondition failed, 2 when it held but
+// the expiry has passed by the server's clock (the key is then deleted, so
+// such a write never leaves a live entry). Only the first 23 bytes of the
+// current value are read.
 export const SET = `if ARGV[3] ~= 'any' then
   local head = redis.call('GETRANGE', KEYS[1], 0, 22)
   if ARGV[3] == 'absent' then
@@ -47,7 +47,7 @@ end
 ${LUA_NOW}
 if tonumber(ARGV[1]) <= now then
   redis.call('DEL', KEYS[1])
-  return 0
+  return 2
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[1])
 return 1`;

@@ -332,7 +332,7 @@ export class CloudflareKvStore implements SessionStore {
    * @param key The record's key.
    * @param value The serialised record.
    * @param options The expiry; `ifVersion` is ignored.
-   * @returns `{ ok: true }`, without a version; `{ ok: false }` when the
+   * @returns `{ ok: true }`, without a version; `{ ok: false, expired: true }` when the
    * expiry has already passed and the record was deleted instead.
    */
   async set(
@@ -345,7 +345,7 @@ export class CloudflareKvStore implements SessionStore {
     if (!(remainingMs > 0)) {
       // Already expired: nothing is live, and the manager sends no cookie.
       await this.#namespace.delete(this.#prefix + key);
-      return { ok: false };
+      return { ok: false, expired: true };
     }
     const metadata: RecordMetadata = { expiresAt };
     await this.#namespace.put(this.#prefix + key, value, {

@@ -347,7 +347,7 @@ export class DenoKvStore implements SessionStore {
       }
       const result = await operation.commit();
       // A write that has already expired deleted the entry: nothing is live.
-      if (result.ok && !(expireIn > 0)) return { ok: false };
+      if (result.ok && !(expireIn > 0)) return { ok: false, expired: true };
       if (result.ok) return { ok: true, version: result.versionstamp };
       // A version that moved on never comes back. A create lost to another
       // write to the key: read again, the key may hold nothing live still.

@@ -62,6 +62,9 @@ interface Recency {
 
 const ACTION = "Cannot create memory store";
 
+/** What `#set()` answers for a write whose expiry had passed: no version. */
+const EXPIRED = 0;
+
 /**
  * The embedded default store: records in a `Map` in this process.
  *
@@ -209,7 +212,8 @@ export class MemoryStore implements SessionStore {
    * Writes `value` under `key` if `options.ifVersion` allows it, evicting the
    * least recently used anonymous record (or, when there is none, the least
    * recently used privileged one) when the store is full. A write whose
-   * expiry has already passed deletes the record and answers `ok: false`.
+   * expiry has already passed deletes the record and answers
+   * `{ ok: false, expired: true }`.
    *
    * @param key The record's key.
    * @param value The serialised record.
@@ -232,13 +236,15 @@ export class MemoryStore implements SessionStore {
     return Promise.resolve(
       version === undefined
         ? { ok: false }
+        : version === EXPIRED
+        ? { ok: false, expired: true }
         : { ok: true, version: String(version) },
     );
   }
 
   /**
-   * `set()`, answering the new version, or `undefined` when nothing live was
-   * written. The precondition is a version as `get()` answers it (text) or
+   * `set()`, answering the new version, `undefined` when the precondition
+   * failed, or `EXPIRED` when it held but the expiry had passed. The precondition is a version as `get()` answers it (text) or
    * as the synchronous API does (a number).
    */
   #set(
@@ -255,7 +261,7 @@ export class MemoryStore implements SessionStore {
     }
     if (!(expiresAt > now)) {
       this.#drop(key);
-      return undefined;
+      return EXPIRED;
     }
     const version = this.#nextVersion++;
     if (current !== undefined) {

@@ -370,7 +370,7 @@ export class RedisStore implements SessionStore {
   /**
    * Writes `value` under `key` with a new version if `options.ifVersion`
    * allows it. A write whose expiry has already passed by the server's clock
-   * deletes the record and answers `ok: false`.
+   * deletes the record and answers `{ ok: false, expired: true }`.
    *
    * @param key The record's key.
    * @param value The serialised record.
@@ -401,7 +401,11 @@ export class RedisStore implements SessionStore {
         : "version",
       ifVersion ?? "",
     ]);
-    return toFlag(reply, SET_ACTION) ? { ok: true, version } : { ok: false };
+    const written = toInteger(reply);
+    if (written === 1) return { ok: true, version };
+    if (written === 0) return { ok: false };
+    if (written === 2) return { ok: false, expired: true };
+    throw malformed(SET_ACTION, "1, 0 or 2", reply);
   }
 
   /**
