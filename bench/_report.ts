@@ -27,6 +27,73 @@ export interface HttpRun {
   error?: string;
 }
 
+/**
+ * sesame's micro cycles on an earlier revision and after a change, as
+ * `bench/compare.ts` measures them.
+ */
+export interface Comparison {
+  date: string;
+  /** The earlier revision. */
+  base: string;
+  /** What was measured after. */
+  after: string;
+  /** What the change is. */
+  label?: string;
+  rounds: number;
+  /**
+   * Per runtime and cycle, from each side's median time in every round: the
+   * best round (least disturbed by other work on the machine) and the median
+   * round.
+   */
+  rows: {
+    runtime: string;
+    cycle: string;
+    baseNs: number;
+    afterNs: number;
+    baseMedianNs: number;
+    afterMedianNs: number;
+  }[];
+}
+
+/** sesame's micro cycles before and after a change, as a Markdown table. */
+export function comparisonTable(comparison: Comparison): string {
+  const us = (ns: number) => (ns / 1000).toFixed(2);
+  const change = (after: number, before: number) => {
+    const percent = (after / before - 1) * 100;
+    return `${percent >= 0 ? "+" : ""}${percent.toFixed(1)}%`;
+  };
+  const lines = [
+    "| runtime | cycle | before (µs) | after (µs) | change | median rounds: before, after, change |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const row of comparison.rows) {
+    lines.push(
+      `| ${row.runtime} | ${row.cycle} | ${us(row.baseNs)} | ${
+        us(row.afterNs)
+      } | ${change(row.afterNs, row.baseNs)} | ${us(row.baseMedianNs)}, ${
+        us(row.afterMedianNs)
+      }, ${change(row.afterMedianNs, row.baseMedianNs)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The section of the latest before/after comparison, if any. */
+function beforeAfterSection(results: Results): string[] {
+  const comparison = results.comparison;
+  if (comparison === undefined) return [];
+  return [
+    "## Before and after",
+    "",
+    `Measured by \`bench/compare.ts\` on ${comparison.date}: ${
+      comparison.label ?? "a change"
+    }. Base ${comparison.base}, after: ${comparison.after}; ${comparison.rounds} rounds in alternation. Each side's median time per cycle (mitata) in its best round, and in its median round.`,
+    "",
+    comparisonTable(comparison),
+    "",
+  ];
+}
+
 /** Everything a run measured, as `results.json` keeps it. */
 export interface Results {
   machine: { cpu: string; cores: number; memoryGiB: number; os: string };
@@ -45,6 +112,8 @@ export interface Results {
   loadBefore?: number;
   loadAfter?: number;
   totalSeconds: number;
+  /** The latest before/after comparison of `bench/compare.ts`. */
+  comparison?: Comparison;
   parts: {
     micro?: { date: string; seconds: number; results: MicroResults[] };
     http?: { date: string; seconds: number; runs: HttpRun[] };
@@ -882,6 +951,7 @@ export function report(results: Results): string {
     if (failed.length > 0) lines.push("");
   }
   lines.push(
+    ...beforeAfterSection(results),
     "## HTTP",
     "",
     "Requests per second over loopback for a handler that answers",

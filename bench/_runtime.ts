@@ -51,3 +51,12 @@ export function memoryUsage(): { heapBytes: number; rssBytes: number } {
   const usage = process.memoryUsage();
   return { heapBytes: usage.heapUsed, rssBytes: usage.rss };
 }
+
+/** The median of some numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? sorted[middle]
+    : (sorted[middle - 1] + sorted[middle]) / 2;
+}

@@ -86,7 +86,7 @@ import {
   startService,
 } from "./_processes.ts";
 import { type HttpRun, type Results, writeReport } from "./_report.ts";
-import type { RuntimeName } from "./_runtime.ts";
+import { median, type RuntimeName } from "./_runtime.ts";
 import type { AppName, ServerName } from "./server.ts";
 
 const PARTS = ["micro", "http", "memory"] as const;
@@ -297,14 +297,6 @@ async function wrk(
     throw new Error(`wrk failed:\n${finished.stdout}${finished.stderr}`);
   }
   return JSON.parse(match[1]) as WrkResult;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? sorted[middle]
-    : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** A server of a group, started, with the cookies its visitors send. */
