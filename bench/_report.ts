@@ -40,6 +40,8 @@ export interface Comparison {
   /** What the change is. */
   label?: string;
   rounds: number;
+  /** The 1-minute load average before and after the rounds. */
+  load?: [number, number];
   /**
    * Per runtime and cycle, from each side's median time in every round: the
    * best round (least disturbed by other work on the machine) and the median
@@ -87,7 +89,13 @@ function beforeAfterSection(results: Results): string[] {
     "",
     `Measured by \`bench/compare.ts\` on ${comparison.date}: ${
       comparison.label ?? "a change"
-    }. Base ${comparison.base}, after: ${comparison.after}; ${comparison.rounds} rounds in alternation. Each side's median time per cycle (mitata) in its best round, and in its median round.`,
+    }. Base ${comparison.base}, after: ${comparison.after}; ${comparison.rounds} rounds in alternation${
+      comparison.load === undefined
+        ? ""
+        : ` (load average ${comparison.load[0].toFixed(2)} before, ${
+          comparison.load[1].toFixed(2)
+        } after: above 1, other work shared the machine and the median rounds say less than the best ones)`
+    }. Each side's median time per cycle (mitata) in its best round, and in its median round.`,
     "",
     comparisonTable(comparison),
     "",

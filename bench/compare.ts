@@ -32,7 +32,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pinned, ROOT, runtimeCommand, runToEnd } from "./_processes.ts";
 import { median, type RuntimeName } from "./_runtime.ts";
@@ -126,6 +126,7 @@ async function main(): Promise<void> {
     encoding: "utf8",
   }).trim();
   const samples = new Map<string, { base: number[]; after: number[] }>();
+  const loadBefore = loadavg()[0];
   try {
     for (let round = 1; round <= options.rounds; round++) {
       for (const runtime of options.runtimes) {
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
     after: `${head} and the work tree`,
     label: options.label,
     rounds: options.rounds,
+    load: [loadBefore, loadavg()[0]],
     rows: [...samples].map(([key, { base, after }]) => {
       const [runtime, cycle] = key.split("/");
       return {
