@@ -35,7 +35,12 @@ export {
   type SessionManagerOptions,
   type SessionRequestHandler,
 } from "./src/manager.ts";
-export type { Session, SessionData, SubjectOptions } from "./src/session.ts";
+export type {
+  Session,
+  SessionData,
+  SessionRequest,
+  SubjectOptions,
+} from "./src/session.ts";
 export type { SessionCookieOptions } from "./src/cookie.ts";
 export type {
   SessionStore,

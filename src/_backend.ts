@@ -7,6 +7,7 @@
 import type { SessionHandle } from "./_handle.ts";
 import type { SubjectSessions } from "./_subject_index.ts";
 import type { ManagerConfig } from "./manager_options.ts";
+import type { SessionRequest } from "./session.ts";
 
 /** Opens and saves sessions for one manager. */
 export interface SessionBackend {
@@ -16,7 +17,7 @@ export interface SessionBackend {
    * Its handle's `commit()` saves through this backend.
    */
   open<Data, Flash>(
-    request: Request,
+    request: SessionRequest,
   ): SessionHandle<Data, Flash> | Promise<SessionHandle<Data, Flash>>;
   /** The user-session index, when the backend keeps one. */
   readonly subjects: SubjectSessions | undefined;

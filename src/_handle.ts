@@ -15,7 +15,12 @@ import {
   setOwn,
 } from "./_record.ts";
 
-import type { Session, SessionData, SubjectOptions } from "./session.ts";
+import type {
+  Session,
+  SessionData,
+  SessionRequest,
+  SubjectOptions,
+} from "./session.ts";
 import { createSessionId } from "./session_id.ts";
 
 /** Marks a deleted key in a change set. */
@@ -59,7 +64,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   implements Session<Data, Flash> {
   /** Whether the request carried a session cookie at all. */
   readonly hadCookie: boolean;
-  #request: Request;
+  #request: SessionRequest;
   #save: SaveHandle;
   #id: string | undefined;
   #bound: BoundRecord | undefined;
@@ -85,7 +90,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
    * @param loaded The stored session, or what the cookie led to instead.
    */
   constructor(
-    request: Request,
+    request: SessionRequest,
     save: SaveHandle,
     loaded: Loaded | Arrival = "no cookie",
   ) {
@@ -110,6 +115,21 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     }
   }
 
+  /**
+   * Commits a session: its `Set-Cookie` (or `undefined`) at once when the
+   * commit finished at once (a store in this process), else a promise of
+   * it. For adapters that must not wait when nothing has to wait.
+   */
+  static commitNow<Data, Flash>(
+    session: Session<Data, Flash>,
+  ): Promise<string | undefined> | string | undefined {
+    if (!(session instanceof SessionHandle)) return session.commit();
+    const committing = session.startCommit();
+    return committing === undefined
+      ? session.#setCookie
+      : committing.then(() => session.#setCookie);
+  }
+
   /** The store key of the session a handle is bound to, if it is one. */
   static keyOf(session: unknown): string | undefined {
     return session instanceof SessionHandle ? session.#bound?.key : undefined;
@@ -118,7 +138,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   // --- what the backends read ----------------------------------------------
 
   /** The request the handle belongs to (its scheme picks the cookie name). */
-  get request(): Request {
+  get request(): SessionRequest {
     return this.#request;
   }
 

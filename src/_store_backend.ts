@@ -25,6 +25,7 @@ import { SyncPath } from "./_sync_path.ts";
 import { SessionConflictError } from "./errors.ts";
 import { ACTION, type ManagerConfig } from "./manager_options.ts";
 import { isSessionId } from "./session_id.ts";
+import type { SessionRequest } from "./session.ts";
 import type { SessionStore } from "./store.ts";
 
 /** The backend of a manager over a `SessionStore`. */
@@ -56,7 +57,7 @@ export class StoreBackend implements SessionBackend {
   }
 
   open<Data, Flash>(
-    request: Request,
+    request: SessionRequest,
   ): SessionHandle<Data, Flash> | Promise<SessionHandle<Data, Flash>> {
     const id = this.#access.config.cookie.read(request);
     if (id === undefined) return new SessionHandle(request, this.#save);
@@ -74,7 +75,7 @@ export class StoreBackend implements SessionBackend {
 
   /** The handle of a request whose cookie named `id`, given what was read. */
   #handleFor<Data, Flash>(
-    request: Request,
+    request: SessionRequest,
     id: string,
     key: string,
     found: Read,

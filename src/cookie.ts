@@ -33,6 +33,7 @@
  * @module
  */
 
+import type { SessionRequest } from "./session.ts";
 import { describeValue } from "./_options.ts";
 import { findValue, pairEnd, trimmedSlice } from "./_cookie_header.ts";
 import {
@@ -188,7 +189,7 @@ export interface SessionCookie {
    * @returns The value, or `undefined` when the cookie is absent, empty or
    * present more than once. Never throws, whatever the `Cookie` header holds.
    */
-  read(request: Request): string | undefined;
+  read(request: SessionRequest): string | undefined;
   /**
    * Builds the `Set-Cookie` value that stores `value` in the browser, with
    * the name and attributes for the request's scheme.
@@ -205,7 +206,11 @@ export interface SessionCookie {
    * @throws {RangeError} If `maxAgeSeconds` is `NaN`, or the name and value
    * together exceed 4096 bytes.
    */
-  serialize(request: Request, value: string, maxAgeSeconds: number): string;
+  serialize(
+    request: SessionRequest,
+    value: string,
+    maxAgeSeconds: number,
+  ): string;
   /**
    * Builds the `Set-Cookie` value that deletes the cookie at once: an empty
    * value with `Max-Age=0`, and the same name, `Path`, `Domain` and other
@@ -215,14 +220,14 @@ export interface SessionCookie {
    * @param request The request being answered.
    * @returns The `Set-Cookie` header value.
    */
-  serializeDeletion(request: Request): string;
+  serializeDeletion(request: SessionRequest): string;
   /**
    * The cookie's name for the request's scheme, prefix included.
    *
    * @param request The request being answered.
    * @returns The name.
    */
-  nameFor(request: Request): string;
+  nameFor(request: SessionRequest): string;
 }
 
 /**
@@ -283,7 +288,8 @@ export function createSessionCookie(
   const plain = buildVariant(description, false);
   const secured = buildVariant(description, true);
   const pick = description.secure === "auto"
-    ? (request: Request) => request.url.startsWith("https:") ? secured : plain
+    ? (request: SessionRequest) =>
+      request.url.startsWith("https:") ? secured : plain
     : description.secure
     ? () => secured
     : () => plain;
@@ -351,11 +357,11 @@ function formatAttributes(
  * for a request's scheme. Nothing here allocates but the strings returned.
  */
 function bindCookie(
-  pick: (request: Request) => Variant,
+  pick: (request: SessionRequest) => Variant,
   persistent: boolean,
 ): SessionCookie {
   return Object.freeze({
-    read(request: Request): string | undefined {
+    read(request: SessionRequest): string | undefined {
       const header = request.headers.get("cookie");
       if (header === null) return undefined;
       const { name } = pick(request);
@@ -367,7 +373,11 @@ function bindCookie(
       return value === "" ? undefined : value;
     },
 
-    serialize(request: Request, value: string, maxAgeSeconds: number): string {
+    serialize(
+      request: SessionRequest,
+      value: string,
+      maxAgeSeconds: number,
+    ): string {
       const shape = pick(request);
       if (
         typeof value !== "string" || value === "" || !COOKIE_OCTETS.test(value)
@@ -411,11 +421,11 @@ function bindCookie(
       return `${shape.head}${value}; Max-Age=${seconds}${shape.attributes}`;
     },
 
-    serializeDeletion(request: Request): string {
+    serializeDeletion(request: SessionRequest): string {
       return pick(request).deletion;
     },
 
-    nameFor(request: Request): string {
+    nameFor(request: SessionRequest): string {
       return pick(request).name;
     },
   });

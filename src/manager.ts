@@ -12,7 +12,7 @@ import {
   readConfig,
   type SessionManagerOptions,
 } from "./manager_options.ts";
-import type { Session, SessionData } from "./session.ts";
+import type { Session, SessionData, SessionRequest } from "./session.ts";
 import { MemoryStore } from "./stores/memory.ts";
 
 export type { SessionManagerOptions } from "./manager_options.ts";
@@ -63,11 +63,13 @@ export interface SessionManager<Data = SessionData, Flash = SessionData> {
    * sesame. Nothing is written until the session is committed, and nothing
    * at all for a session that is only read.
    *
-   * @param request The request.
+   * @param request The request: a standard `Request`, or only what a
+   * session reads of one (`SessionRequest`), for servers that have no
+   * `Request` at hand.
    * @returns The request's session.
    * @throws {SessionStoreError} When the store fails.
    */
-  load(request: Request): Promise<Session<Data, Flash>>;
+  load(request: Request | SessionRequest): Promise<Session<Data, Flash>>;
   /**
    * Wraps a handler so that it receives the request's session and its
    * response carries the session cookie.
@@ -246,7 +248,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     this.#backend = backendFor(options.store, config);
   }
 
-  load(request: Request): Promise<Session<Data, Flash>> {
+  load(request: Request | SessionRequest): Promise<Session<Data, Flash>> {
     try {
       const opened = this.#backend.open<Data, Flash>(request);
       return opened instanceof SessionHandle ? Promise.resolve(opened) : opened;

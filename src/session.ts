@@ -5,6 +5,35 @@
 export type SessionData = Record<string, unknown>;
 
 /**
+ * What a session needs of a request: its `Cookie` header, and whether it
+ * came over https (which picks the cookie's name and `Secure`). A standard
+ * `Request` is one as it is; a server that has no `Request` at hand (Node's
+ * `node:http`, a framework built on it) can give this much instead, without
+ * building one.
+ *
+ * @example A request of Node's `node:http`, without building a `Request`
+ * ```ts
+ * import type { SessionRequest } from "@sesame/session";
+ *
+ * function sessionRequest(
+ *   incoming: { headers: { cookie?: string } },
+ *   https: boolean,
+ * ): SessionRequest {
+ *   return {
+ *     url: https ? "https://localhost/" : "http://localhost/",
+ *     headers: { get: (name) => name === "cookie" ? incoming.headers.cookie ?? null : null },
+ *   };
+ * }
+ * ```
+ */
+export interface SessionRequest {
+  /** The request's URL. Only its scheme is read: `https:` or not. */
+  readonly url: string;
+  /** The request's headers. Only `Cookie` is read, as `get("cookie")`. */
+  readonly headers: { get(name: string): string | null };
+}
+
+/**
  * The session of one request: typed values, flash values, and the id.
  *
  * A handle is made per request by `SessionManager.load()` (or handed to a

@@ -21,6 +21,7 @@ import {
 } from "../_record.ts";
 import { SessionTooLargeError } from "../errors.ts";
 import type { ManagerConfig } from "../manager_options.ts";
+import type { SessionRequest } from "../session.ts";
 import { isSessionId } from "../session_id.ts";
 import type { SealedCookieStore } from "./sealed_cookie.ts";
 
@@ -42,7 +43,7 @@ export class SealedBackend implements SessionBackend {
 
   /** Loads a session sealed in the cookie itself. */
   async open<Data, Flash>(
-    request: Request,
+    request: SessionRequest,
   ): Promise<SessionHandle<Data, Flash>> {
     const config = this.#config;
     const value = config.cookie.read(request);
