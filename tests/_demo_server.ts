@@ -14,7 +14,10 @@ export interface DemoServer {
   stop(): Promise<void>;
 }
 
-/** How each runtime starts the demo, from the repository's root. */
+/**
+ * How each runtime starts the demo, from the repository's root: Deno, Bun,
+ * Node's own `node:http`, Express and Fastify on Node, and a Worker.
+ */
 const COMMANDS: Record<string, string[]> = {
   deno: [
     "node_modules/.bin/deno",
@@ -28,6 +31,8 @@ const COMMANDS: Record<string, string[]> = {
   ],
   bun: ["node_modules/.bin/bun", "examples/demo/bun.ts"],
   node: [process.execPath, "--import", "tsx", "examples/demo/node.ts"],
+  express: [process.execPath, "--import", "tsx", "examples/demo/express.ts"],
+  fastify: [process.execPath, "--import", "tsx", "examples/demo/fastify.ts"],
   worker: [process.execPath, "--import", "tsx", "examples/demo/worker_dev.ts"],
 };
 

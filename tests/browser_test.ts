@@ -15,10 +15,21 @@ import { type DemoServer, startDemo } from "./_demo_server.ts";
 
 /** The demo's idle timeout, so that the cookie's expiry can be checked. */
 const SESSION_TTL_SECONDS = 600;
+/** The demos the browser drives: the portable handler, Express, Fastify. */
+const DEMOS: [runtime: string, server: string][] = [
+  ["deno", "Deno.serve"],
+  ["express", "Express"],
+  ["fastify", "Fastify"],
+];
+
 /** Where the test saves a picture of the page (gitignored). */
-const SCREENSHOT = fileURLToPath(
-  new URL("../test-results/browser-demo.png", import.meta.url),
-);
+function screenshotPath(runtime: string): string {
+  const name = runtime === "deno"
+    ? "browser-demo.png"
+    : `browser-demo-${runtime}.png`;
+  return fileURLToPath(new URL(`../test-results/${name}`, import.meta.url));
+}
+
 const ID = /^[A-Za-z0-9_-]{43}$/;
 /** Markup in the name checks that the page escapes it. */
 const USER = "Ada <b>Lovelace</b>";
@@ -42,7 +53,11 @@ function registerTests(): void {
     return;
   }
 
-  describe("demo on Deno.serve in Chromium", { timeout: 120_000 }, () => {
+  for (const [runtime, server] of DEMOS) describeDemo(runtime, server);
+}
+
+function describeDemo(runtime: string, name: string): void {
+  describe(`demo on ${name} in Chromium`, { timeout: 120_000 }, () => {
     let server: DemoServer | undefined;
     let launched: LaunchedBrowser | undefined;
     let page: Page;
@@ -52,7 +67,7 @@ function registerTests(): void {
     before(async () => {
       // Start both at once; keep whichever started so that after() stops it.
       const [demo, browser] = await Promise.allSettled([
-        startDemo("deno", { SESSION_TTL: String(SESSION_TTL_SECONDS) }),
+        startDemo(runtime, { SESSION_TTL: String(SESSION_TTL_SECONDS) }),
         launchBrowser(),
       ]);
       if (demo.status === "fulfilled") server = demo.value;
@@ -150,8 +165,9 @@ function registerTests(): void {
       // HttpOnly: page scripts cannot read the session id.
       assert.equal(await page.evaluate("document.cookie"), "");
 
-      await mkdir(dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      const screenshot = screenshotPath(runtime);
+      await mkdir(dirname(screenshot), { recursive: true });
+      await page.screenshot({ path: screenshot, fullPage: true });
     });
 
     test("logging out shows the login form again and removes the cookie", async () => {

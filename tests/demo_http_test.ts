@@ -157,19 +157,31 @@ function sendRaw(
   });
 }
 
+/** The demos on Node's HTTP server, which answer raw requests alike. */
+const NODE_DEMOS: [runtime: string, server: string][] = [
+  ["node", "node:http"],
+  ["express", "Express"],
+  ["fastify", "Fastify"],
+];
+
 // The suite spawns the demo with Node itself: it runs once, under Node's test
 // runner, not again under Deno's and Bun's.
 if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
-  describe("demo over raw HTTP on node:http", () => {
+  for (const [runtime, name] of NODE_DEMOS) describeRawHttp(runtime, name);
+}
+
+function describeRawHttp(runtime: string, name: string): void {
+  describe(`demo over raw HTTP on ${name}`, () => {
     let server: DemoServer;
     before(async () => {
-      server = await startDemo("node");
+      server = await startDemo(runtime);
     });
     after(() => server?.stop());
 
     const cases: [what: string, head: string, status: number, body?: string][] =
       [
-        // Methods a Request refuses: 501, as examples/node/http.ts explains.
+        // Methods a Request refuses: 501, as examples/node/http.ts explains;
+        // the demos on node:http, Express and Fastify answer the same.
         ["TRACE /", "TRACE / HTTP/1.1\r\nHost: app.test", 501],
         [
           "CONNECT",
@@ -187,6 +199,19 @@ if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
           "an absolute-form target with credentials",
           "GET http://user:pw@app.test/count HTTP/1.1\r\nHost: app.test",
           400,
+        ],
+        // Routes as the demo on every runtime has them: exact paths of the
+        // URL, GET or POST only, no conditional answers.
+        ["HEAD /count", "HEAD /count HTTP/1.1\r\nHost: app.test", 404],
+        ["OPTIONS /count", "OPTIONS /count HTTP/1.1\r\nHost: app.test", 404],
+        ["GET /count/", "GET /count/ HTTP/1.1\r\nHost: app.test", 404],
+        ["GET /Count", "GET /Count HTTP/1.1\r\nHost: app.test", 404],
+        ["GET /%63ount", "GET /%63ount HTTP/1.1\r\nHost: app.test", 404],
+        ["GET /./count", "GET /./count HTTP/1.1\r\nHost: app.test", 200],
+        [
+          "GET /peek with If-None-Match: *",
+          "GET /peek HTTP/1.1\r\nHost: app.test\r\nIf-None-Match: *",
+          200,
         ],
         // Servers must accept the absolute-form (RFC 9112 section 3.2.2).
         [

@@ -1,9 +1,9 @@
-// The demo over a real Redis that goes away and comes back, on Deno, Bun and
-// Node: while Redis is down, requests that need it answer 503 with a short
-// JSON error (never a 500, never a stack trace) within a few seconds; once
-// it is back on the same port, requests work again. Redis runs without
-// persistence, so the sessions it held are gone after the restart: the old
-// cookie gets a new session, and is never adopted.
+// The demo over a real Redis that goes away and comes back, on Deno, Bun,
+// node:http, Express and Fastify: while Redis is down, requests that need it
+// answer 503 with a short JSON error (never a 500, never a stack trace)
+// within a few seconds; once it is back on the same port, requests work
+// again. Redis runs without persistence, so the sessions it held are gone
+// after the restart: the old cookie gets a new session, and is never adopted.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { cookiePair } from "./_cookie_jar.ts";
@@ -14,7 +14,7 @@ import {
   startRedisServer,
 } from "./_redis_server.ts";
 
-const RUNTIMES = ["deno", "bun", "node"];
+const RUNTIMES = ["deno", "bun", "node", "express", "fastify"];
 const UNAVAILABLE = { error: "session store unavailable" };
 /** How long a request may take to fail while Redis is down. */
 const FAIL_FAST_MS = 3_000;
@@ -27,14 +27,23 @@ interface Answer {
   ms: number;
 }
 
+/** Sends a GET, or a POST of the URL-encoded `form` when there is one. */
 async function send(
   demo: DemoServer,
   path: string,
   cookie?: string,
+  form?: string,
 ): Promise<Answer> {
   const started = Date.now();
+  const headers: Record<string, string> = {};
+  if (cookie !== undefined) headers.Cookie = cookie;
+  if (form !== undefined) {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+  }
   const response = await fetch(demo.origin + path, {
-    headers: cookie === undefined ? {} : { Cookie: cookie },
+    method: form === undefined ? "GET" : "POST",
+    body: form,
+    headers,
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
@@ -139,6 +148,12 @@ if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
             assertUnavailable(
               await send(demo, "/count"),
               "GET /count without a cookie",
+            );
+            assertUnavailable(await send(demo, "/nope", cookie), "GET /nope");
+            // Nothing to load, but a new session to save: the save fails.
+            assertUnavailable(
+              await send(demo, "/login", undefined, "user=ada"),
+              "POST /login without a cookie",
             );
             const anonymous = await send(demo, "/peek");
             assert.equal(anonymous.status, 200, "/peek without a cookie");

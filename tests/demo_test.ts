@@ -74,6 +74,20 @@ describe("demo app", () => {
     );
   });
 
+  test("POST /login reads a multipart form, and a form of any other type", async () => {
+    const form = new FormData();
+    form.set("user", " ada ");
+    const app = createDemoApp();
+    const multipart = await app(
+      new Request(`${ORIGIN}/login`, { method: "POST", body: form }),
+    );
+    assert.deepEqual(await multipart.json(), { user: "ada" });
+    const text = await app(
+      new Request(`${ORIGIN}/login`, { method: "POST", body: "user=grace" }),
+    );
+    assert.deepEqual(await text.json(), { user: "grace" });
+  });
+
   test("POST /login refuses a cross-origin form post", async () => {
     const app = createDemoApp();
     const response = await app(

@@ -1,7 +1,8 @@
 // One end-to-end suite over real HTTP, run against the demo on every runtime
-// (Deno.serve, Bun.serve, node:http, a Worker in workerd) with every store
-// that runtime offers, through two independent clients: fetch with a real
-// cookie jar (tough-cookie) and curl with its cookie jar file.
+// and server (Deno.serve, Bun.serve, node:http, Express and Fastify on Node,
+// a Worker in workerd) with every store that runtime offers, through two
+// independent clients: fetch with a real cookie jar (tough-cookie) and curl
+// with its cookie jar file.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -28,6 +29,12 @@ const MATRIX: [runtime: string, store: string][] = [
   ["node", "memory"],
   ["node", "redis"],
   ["node", "cookie"],
+  ["express", "memory"],
+  ["express", "redis"],
+  ["express", "cookie"],
+  ["fastify", "memory"],
+  ["fastify", "redis"],
+  ["fastify", "cookie"],
   ["worker", "memory"],
   ["worker", "cookie"],
   ["worker", "cloudflarekv"],
@@ -258,6 +265,44 @@ if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
             });
             assert.deepEqual(await dead.json(), { count: null, user: null });
           }
+        });
+
+        test("login takes a same-origin post, URL-encoded or multipart, and refuses others", async () => {
+          const post = (body: BodyInit, headers: Record<string, string>) =>
+            fetch(server.origin + "/login", {
+              method: "POST",
+              body,
+              headers,
+              signal: AbortSignal.timeout(10_000),
+            });
+          const form = "application/x-www-form-urlencoded";
+          const cross = await post("user=mallory", {
+            "Content-Type": form,
+            Origin: "https://evil.example",
+          });
+          assert.equal(cross.status, 403);
+          assert.deepEqual(await cross.json(), {
+            error: "cross-origin request",
+          });
+          assert.deepEqual(cross.headers.getSetCookie(), []);
+          for (const body of ["user=", "name=ada", `user=${"x".repeat(101)}`]) {
+            const refused = await post(body, { "Content-Type": form });
+            assert.equal(refused.status, 400, body);
+            assert.deepEqual(await refused.json(), {
+              error: 'form field "user" must be 1 to 100 characters',
+            });
+            assert.deepEqual(refused.headers.getSetCookie(), []);
+          }
+          const same = await post("user=+ada+", {
+            "Content-Type": form,
+            Origin: server.origin,
+          });
+          assert.deepEqual(await same.json(), { user: "ada" });
+          const multipart = new FormData();
+          multipart.set("user", "grace");
+          const fromForm = await post(multipart, {});
+          assert.deepEqual(await fromForm.json(), { user: "grace" });
+          assert.equal(fromForm.headers.getSetCookie().length, 1);
         });
 
         test("curl with its cookie jar sees the same behaviour", async () => {

@@ -1,16 +1,8 @@
 /**
  * The demo application: one portable `(request) => Promise<Response>` handler
- * that every runtime's entry file serves.
- *
- * Routes:
- * - `GET /count` increments `count` and answers `{"count": n}`;
- * - `GET /peek` answers `{"count": n|null, "user": string|null}` and never
- *   creates a session;
- * - `POST /login` with form field `user` regenerates the id, sets `user` and
- *   answers `{"user": "NAME"}`;
- * - `POST /logout` destroys the session and answers `{"user": null}`;
- * - `GET /` is a page for people;
- * - anything else is 404. A failing store answers 503.
+ * that the entry files of Deno, Bun and Workers serve. The routes and what
+ * they answer are in `routes.ts`, shared with the demos on `node:http`,
+ * Express and Fastify.
  *
  * @module
  */
@@ -19,16 +11,21 @@ import {
   type SessionManagerOptions,
   SessionStoreError,
 } from "../../mod.ts";
-import { renderPage } from "./page.ts";
+import {
+  count,
+  type DemoAnswer,
+  type DemoData,
+  type DemoPost,
+  home,
+  HTML_TYPE,
+  login,
+  logout,
+  NOT_FOUND,
+  peek,
+  STORE_UNAVAILABLE,
+} from "./routes.ts";
 
-/** The session values of the demo. */
-export interface DemoData {
-  count: number;
-  user: string;
-}
-
-/** The longest user name the demo accepts. */
-const MAX_USER_LENGTH = 100;
+export type { DemoData } from "./routes.ts";
 
 /**
  * Creates the demo's request handler.
@@ -41,48 +38,22 @@ export function createDemoApp(
   const sessions = createSessionManager<DemoData>(options);
 
   const routes = sessions.handler(async (request, session) => {
-    const { pathname } = new URL(request.url);
-    const route = `${request.method} ${pathname}`;
-    switch (route) {
-      case "GET /count": {
-        // A read-modify-write that concurrent requests cannot lose; commit
-        // first so that the answer is the committed count.
-        session.update("count", (count = 0) => count + 1);
-        await session.commit();
-        return Response.json({ count: session.get("count") });
-      }
+    const url = new URL(request.url);
+    switch (`${request.method} ${url.pathname}`) {
+      case "GET /count":
+        return json(await count(session));
       case "GET /peek":
-        return Response.json({
-          count: session.get("count") ?? null,
-          user: session.get("user") ?? null,
-        });
-      case "POST /login": {
-        if (!isSameOrigin(request)) return error(403, "cross-origin request");
-        const user = await readUser(request);
-        if (user === undefined) {
-          return error(
-            400,
-            `form field "user" must be 1 to ${MAX_USER_LENGTH} characters`,
-          );
-        }
-        session.regenerate();
-        session.set("user", user);
-        return Response.json({ user });
-      }
+        return json(peek(session));
+      case "POST /login":
+        return json(await login(session, post(request, url)));
       case "POST /logout":
-        if (!isSameOrigin(request)) return error(403, "cross-origin request");
-        session.destroy();
-        return Response.json({ user: null });
+        return json(logout(session, post(request, url)));
       case "GET /":
-        return new Response(
-          renderPage({
-            count: session.get("count") ?? null,
-            user: session.get("user") ?? null,
-          }),
-          { headers: { "Content-Type": "text/html; charset=utf-8" } },
-        );
+        return new Response(home(session), {
+          headers: { "Content-Type": HTML_TYPE },
+        });
       default:
-        return error(404, "not found");
+        return json(NOT_FOUND);
     }
   });
 
@@ -90,38 +61,21 @@ export function createDemoApp(
     try {
       return await routes(request);
     } catch (cause) {
-      if (cause instanceof SessionStoreError) {
-        return error(503, "session store unavailable");
-      }
+      if (cause instanceof SessionStoreError) return json(STORE_UNAVAILABLE);
       throw cause;
     }
   };
 }
 
-function error(status: number, message: string): Response {
-  return Response.json({ error: message }, { status });
+function json({ status, body }: DemoAnswer): Response {
+  return Response.json(body, { status });
 }
 
-/** Refuses form posts from other sites (a browser sends their Origin). */
-function isSameOrigin(request: Request): boolean {
-  const origin = request.headers.get("Origin");
-  return origin === null || origin === new URL(request.url).origin;
-}
-
-/** The trimmed `user` form field, or undefined when missing or too long. */
-async function readUser(request: Request): Promise<string | undefined> {
-  let user: unknown;
-  try {
-    const type = request.headers.get("Content-Type") ?? "";
-    user = type.startsWith("multipart/form-data")
-      ? (await request.formData()).get("user")
-      : new URLSearchParams(await request.text()).get("user");
-  } catch {
-    return undefined;
-  }
-  if (typeof user !== "string") return undefined;
-  const trimmed = user.trim();
-  return trimmed.length > 0 && trimmed.length <= MAX_USER_LENGTH
-    ? trimmed
-    : undefined;
+function post(request: Request, url: URL): DemoPost {
+  return {
+    origin: request.headers.get("Origin"),
+    targetOrigin: url.origin,
+    contentType: request.headers.get("Content-Type") ?? "",
+    body: async () => new Uint8Array(await request.arrayBuffer()),
+  };
 }

@@ -23,7 +23,11 @@ import { type Duplex, Readable } from "node:stream";
  * Method Not Allowed, which must list in `Allow` what the resource supports
  * (section 15.5.6): only the application knows that.
  */
-const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+export const FORBIDDEN_METHODS: ReadonlySet<string> = new Set([
+  "CONNECT",
+  "TRACE",
+  "TRACK",
+]);
 
 /** A Host header: a host name or IP literal, then an optional port. */
 const HOST = /^(?:\[[\dA-Fa-f:.]+\]|[\w\-.~!$&'()*+,;=%]+)(?::\d*)?$/;
@@ -35,7 +39,7 @@ const HOST = /^(?:\[[\dA-Fa-f:.]+\]|[\w\-.~!$&'()*+,;=%]+)(?::\d*)?$/;
  * `OPTIONS *`, which no URL expresses, and for an invalid Host header, which
  * could otherwise move the path into the host (`Host: evil/x`).
  */
-function requestUrl(incoming: IncomingMessage): URL | undefined {
+export function requestUrl(incoming: IncomingMessage): URL | undefined {
   const target = incoming.url ?? "/";
   // An HTTP/1.0 request may come without Host; Node refuses it for HTTP/1.1.
   const host = incoming.headers.host ?? "127.0.0.1";
@@ -105,6 +109,20 @@ export async function writeResponse(
 }
 
 /**
+ * Answers `CONNECT` requests with 501 Not Implemented: Node hands them over
+ * as a bare socket, and closes it without an answer when nothing listens
+ * for them.
+ */
+export function refuseConnect(server: Server): void {
+  server.on("connect", (_incoming, socket: Duplex) => {
+    socket.on("error", () => socket.destroy());
+    socket.end(
+      "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+  });
+}
+
+/**
  * Serves a fetch-style handler on `node:http`. A handler that throws answers
  * 500 without details; a request that cannot become a `Request` gets the
  * answer of {@linkcode toRequest}, and `CONNECT` gets 501.
@@ -127,14 +145,7 @@ export function serve(
     }
     await writeResponse(response, outgoing);
   });
-  // Node hands a CONNECT request over as a bare socket, and closes it without
-  // an answer when nothing listens for it.
-  server.on("connect", (_incoming, socket: Duplex) => {
-    socket.on("error", () => socket.destroy());
-    socket.end(
-      "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-    );
-  });
+  refuseConnect(server);
   server.listen(options.port, options.hostname, () => {
     const address = server.address();
     const port = typeof address === "object" && address

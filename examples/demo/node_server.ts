@@ -1,0 +1,103 @@
+/**
+ * What the demos on Node's HTTP server share (`node.ts` on `node:http`,
+ * `express.ts`, `fastify.ts`): their configuration, the requests they refuse
+ * before any session, as the Node demo always has, and what a post gives the
+ * routes of `routes.ts`.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import process from "node:process";
+import { FORBIDDEN_METHODS, requestUrl } from "../node/http.ts";
+import { type DemoConfig, readDemoConfig } from "./config.ts";
+import { connectIoredis } from "./ioredis.ts";
+import { type DemoAnswer, type DemoPost, HTML_TYPE } from "./routes.ts";
+
+export { refuseConnect } from "../node/http.ts";
+
+/**
+ * Reads the demo's configuration from the environment, with the stores Node
+ * can open (memory, Redis through ioredis, the sealed cookie store); on a
+ * mistake, says what is wrong and exits.
+ */
+export async function readNodeDemoConfig(): Promise<DemoConfig> {
+  try {
+    return await readDemoConfig((name) => process.env[name], {
+      name: "Node",
+      redis: connectIoredis,
+    });
+  } catch (error) {
+    console.error(`Cannot start the demo: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
+/** An answer in plain text, to a request the demo refuses or cannot serve. */
+export interface Refusal {
+  status: number;
+  text: string;
+}
+
+/**
+ * Sends an answer of `routes.ts` as `Response.json(body, { status })` does,
+ * through the response's own `writeHead()` and `end()`. (Express's
+ * `res.json()` would add `; charset=utf-8` to the type, and answer 304 to a
+ * `GET` with `If-None-Match: *`.)
+ */
+export function sendJson(res: ServerResponse, answer: DemoAnswer): void {
+  res.writeHead(answer.status, { "Content-Type": "application/json" })
+    .end(JSON.stringify(answer.body));
+}
+
+/** Sends the page of `routes.ts`. */
+export function sendHtml(res: ServerResponse, html: string): void {
+  res.writeHead(200, { "Content-Type": HTML_TYPE }).end(html);
+}
+
+/** Sends a refusal, as `new Response(text, { status })` is sent. */
+export function refuse(res: ServerResponse, { status, text }: Refusal): void {
+  res.writeHead(status, { "Content-Type": "text/plain;charset=UTF-8" })
+    .end(text);
+}
+
+/**
+ * The URL a request was sent to, or the demo's refusal: 501 for a method
+ * that no route implements and no `Request` may carry (`TRACE`), 400 for a
+ * target and `Host` that give no URL (`OPTIONS *`, `Host: evil/x`). These are
+ * the answers of `examples/node/http.ts`, so that every demo on Node agrees.
+ * (`CONNECT` never reaches a request handler: see `refuseConnect`.)
+ */
+export function requestTarget(req: IncomingMessage): URL | Refusal {
+  if (FORBIDDEN_METHODS.has((req.method ?? "GET").toUpperCase())) {
+    return { status: 501, text: "Not Implemented" };
+  }
+  return requestUrl(req) ?? { status: 400, text: "Bad Request" };
+}
+
+/**
+ * What `POST /login` and `POST /logout` read of a request.
+ *
+ * @param req The request.
+ * @param url Its URL, from {@linkcode requestTarget}.
+ * @param body Reads its body; by default, from the request's stream.
+ */
+export function demoPost(
+  req: IncomingMessage,
+  url: URL,
+  body: () => Promise<Uint8Array> = () => readBody(req),
+): DemoPost {
+  return {
+    origin: req.headers.origin ?? null,
+    targetOrigin: url.origin,
+    contentType: req.headers["content-type"] ?? "",
+    body,
+  };
+}
+
+/** The whole body of a request, as it came (no size limit, no decoding). */
+async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
