@@ -310,6 +310,9 @@ const HTTP_TARGETS: [ServerName, number][] = [
   ["deno", 0.85],
   ["bun", 0.85],
   ["node-fetch", 0.80],
+  ["node-http", 0.80],
+  ["express", 0.95],
+  ["fastify", 0.90],
 ];
 
 function targetsSection(results: Results, micros: Map<RuntimeName, Micro>) {
@@ -607,7 +610,9 @@ function httpSection(results: Results): string {
     ["deno", "Deno.serve"],
     ["bun", "Bun.serve"],
     ["node-fetch", "node:http + Request/Response conversion"],
-    ["node-http", "node:http, plain"],
+    ["node-http", "node:http, plain (sesame: @sesame/session/node)"],
+    ["express", "Express 5 (sesame: sessionMiddleware)"],
+    ["fastify", "Fastify 5 (sesame: fastifySession)"],
   ];
   const cases: [AppName, "memory" | "redis" | undefined, string][] = [
     ["bare", undefined, "bare"],

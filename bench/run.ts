@@ -217,11 +217,17 @@ function httpGroups(runtimes: RuntimeName[]): HttpGroup[] {
   const groups: HttpGroup[] = [];
   for (const runtime of runtimes) {
     const servers: ServerName[] = runtime === "node"
-      ? ["node-fetch", "node-http"]
+      ? ["node-fetch", "node-http", "express", "fastify"]
       : [runtime];
     for (const server of servers) {
-      const apps: HttpApp[] = server === "node-http"
-        ? [{ app: "bare" }, { app: "express-session", store: "memory" }]
+      const apps: HttpApp[] = server === "node-http" || server === "express"
+        ? [
+          { app: "bare" },
+          { app: "sesame", store: "memory" },
+          { app: "express-session", store: "memory" },
+        ]
+        : server === "fastify"
+        ? [{ app: "bare" }, { app: "sesame", store: "memory" }]
         : [
           { app: "bare" },
           { app: "bare-async" },

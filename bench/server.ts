@@ -12,14 +12,17 @@
  * Options:
  * - `--server`: `deno` (`Deno.serve`), `bun` (`Bun.serve`), `node-fetch`
  *   (node:http with the `Request`/`Response` conversion of
- *   `examples/node/http.ts`) or `node-http` (plain node:http, no
- *   conversion); by default the runtime's own;
+ *   `examples/node/http.ts`), `node-http` (plain node:http, no
+ *   conversion; sesame through `@sesame/session/node`'s `nodeSession`),
+ *   `express` (Express 5; sesame through `sessionMiddleware`) or `fastify`
+ *   (Fastify 5; sesame through `fastifySession`); by default the runtime's
+ *   own;
  * - `--app`: `bare` (answers "Hello, world"), `bare-async` (the same from
  *   an async function), `floor` (the floor of a returning visitor: the
  *   `Cookie` header looked up in a `Map`, a JSON record parsed, incremented
  *   and stringified back), `sesame` (adds 1 to the session's `visits`, then
- *   answers the same) or, on `node-http` only, `express-session` (the same
- *   with express-session's MemoryStore);
+ *   answers the same) or, on `node-http` and `express`, `express-session`
+ *   (the same with express-session's MemoryStore);
  * - `--store`: `memory` (default) or `redis` (with `--redis <url>`).
  *
  * @module
@@ -33,13 +36,26 @@ import process from "node:process";
 // @ts-types="./_express_session.d.ts"
 import expressSession from "express-session";
 import { serve as serveNode } from "../examples/node/http.ts";
+import express from "express";
+import Fastify from "fastify";
 import { createSessionManager, MemoryStore } from "../mod.ts";
+import {
+  fastifySession,
+  nodeSession,
+  sessionMiddleware,
+} from "../src/middleware/node.ts";
 import { RedisStore } from "../src/stores/redis.ts";
 import { connectRedis } from "./_redis.ts";
 import { runtime } from "./_runtime.ts";
 
 /** The servers this file can start. */
-export type ServerName = "deno" | "bun" | "node-fetch" | "node-http";
+export type ServerName =
+  | "deno"
+  | "bun"
+  | "node-fetch"
+  | "node-http"
+  | "express"
+  | "fastify";
 
 /** The applications this file can serve. */
 export type AppName =
@@ -88,16 +104,7 @@ async function fetchHandler(
   if (options.app !== "sesame") {
     throw new Error(`--app ${options.app} needs --server node-http`);
   }
-  let store;
-  if (options.store === "redis") {
-    if (options.redis === undefined) {
-      throw new Error("--store redis needs --redis");
-    }
-    store = new RedisStore({ client: await connectRedis(options.redis) });
-  } else {
-    store = new MemoryStore();
-  }
-  const sessions = createSessionManager<{ visits: number }>({ store });
+  const sessions = await sesameManager(options);
   return sessions.handler((_request, session) => {
     const visits = (session.get("visits") ?? 0) + 1;
     session.set("visits", visits);
@@ -125,12 +132,39 @@ function floorHandler(): (request: Request) => Response {
   };
 }
 
+/** The manager of the `sesame` app, over the store the options name. */
+async function sesameManager(options: Options) {
+  let store;
+  if (options.store === "redis") {
+    if (options.redis === undefined) {
+      throw new Error("--store redis needs --redis");
+    }
+    store = new RedisStore({ client: await connectRedis(options.redis) });
+  } else {
+    store = new MemoryStore();
+  }
+  return createSessionManager<{ visits: number }>({ store });
+}
+
 /** A node:http listener for the app, without a `Request` in between. */
-function nodeListener(
+async function nodeListener(
   options: Options,
-): (req: IncomingMessage, res: ServerResponse) => void {
+): Promise<(req: IncomingMessage, res: ServerResponse) => void> {
   if (options.app === "bare") {
     return (_req, res) => {
+      res.writeHead(200, HEADERS);
+      res.end(BODY);
+    };
+  }
+  if (options.app === "sesame") {
+    const session = nodeSession(await sesameManager(options));
+    const failed = (res: ServerResponse) => () => {
+      res.writeHead(503);
+      res.end();
+    };
+    return async (req, res) => {
+      const loaded = await session(req, res, failed(res));
+      loaded.set("visits", (loaded.get("visits") ?? 0) + 1);
       res.writeHead(200, HEADERS);
       res.end(BODY);
     };
@@ -138,7 +172,12 @@ function nodeListener(
   if (options.app !== "express-session") {
     throw new Error(`--app ${options.app} needs --server node-fetch`);
   }
-  const middleware = expressSession({
+  return expressSessionListener();
+}
+
+/** express-session as its README configures it, with its MemoryStore. */
+function expressSessionMiddleware() {
+  return expressSession({
     secret: "a-32-character-benchmark-secret!-0123456789abcdef",
     name: "sid",
     resave: false,
@@ -146,6 +185,20 @@ function nodeListener(
     store: new expressSession.MemoryStore(),
     cookie: { maxAge: 1_800_000, sameSite: "lax", httpOnly: true },
   });
+}
+
+/** A visit counted in express-session's `req.session`. */
+function countVisit(req: IncomingMessage): void {
+  const session = (req as unknown as { session: { visits?: number } }).session;
+  session.visits = (session.visits ?? 0) + 1;
+}
+
+/** express-session on plain node:http. */
+function expressSessionListener(): (
+  req: IncomingMessage,
+  res: ServerResponse,
+) => void {
+  const middleware = expressSessionMiddleware();
   return (req, res) => {
     middleware(req, res, (error) => {
       if (error) {
@@ -153,13 +206,63 @@ function nodeListener(
         res.end();
         return;
       }
-      const session = (req as unknown as { session: { visits?: number } })
-        .session;
-      session.visits = (session.visits ?? 0) + 1;
+      countVisit(req);
       res.writeHead(200, HEADERS);
       res.end(BODY);
     });
   };
+}
+
+/** An Express 5 app for the app. */
+async function expressApp(options: Options): Promise<express.Express> {
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+  if (options.app === "sesame") {
+    app.use(sessionMiddleware(await sesameManager(options)));
+  } else if (options.app === "express-session") {
+    app.use(expressSessionMiddleware() as unknown as express.RequestHandler);
+  } else if (options.app !== "bare") {
+    throw new Error(`--app ${options.app} is not served by express`);
+  }
+  app.get("/", (req, res) => {
+    const session = (req as unknown as {
+      session?: {
+        get(key: "visits"): number | undefined;
+        set(key: "visits", value: number): void;
+      };
+    }).session;
+    if (options.app === "sesame") {
+      session!.set("visits", (session!.get("visits") ?? 0) + 1);
+    } else if (options.app === "express-session") {
+      countVisit(req);
+    }
+    res.type("text/plain").send(BODY);
+  });
+  return app;
+}
+
+/** A Fastify 5 app for the app. */
+async function fastifyApp(options: Options) {
+  const app = Fastify();
+  if (options.app === "sesame") {
+    await app.register(fastifySession(await sesameManager(options)));
+  } else if (options.app !== "bare") {
+    throw new Error(`--app ${options.app} is not served by fastify`);
+  }
+  app.get("/", (request, reply) => {
+    if (options.app === "sesame") {
+      const session = (request as unknown as {
+        session: {
+          get(key: "visits"): number | undefined;
+          set(key: "visits", value: number): void;
+        };
+      }).session;
+      session.set("visits", (session.get("visits") ?? 0) + 1);
+    }
+    reply.type("text/plain;charset=UTF-8").send(BODY);
+  });
+  return app;
 }
 
 interface BunServe {
@@ -201,13 +304,31 @@ async function main(): Promise<void> {
       break;
     }
     case "node-http": {
-      const server = createServer(nodeListener(options));
+      const server = createServer(await nodeListener(options));
       server.listen(0, "127.0.0.1", () => {
         const address = server.address();
         if (typeof address === "object" && address !== null) {
           listening(address.port);
         }
       });
+      break;
+    }
+    case "express": {
+      const server = (await expressApp(options)).listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        if (typeof address === "object" && address !== null) {
+          listening(address.port);
+        }
+      });
+      break;
+    }
+    case "fastify": {
+      const app = await fastifyApp(options);
+      await app.listen({ host: "127.0.0.1", port: 0 });
+      const address = app.server.address();
+      if (typeof address === "object" && address !== null) {
+        listening(address.port);
+      }
       break;
     }
     default:
