@@ -58,3 +58,17 @@ export class CookieJar {
     return new Request(url, { ...init, headers });
   }
 }
+
+/**
+ * The values of every pair named `name` in a Cookie header, parsed the plain
+ * way: split on ";", cut at the first "=", trim spaces and tabs.
+ */
+export function referenceValues(header: string, name: string): string[] {
+  const trim = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, "");
+  return header.split(";").flatMap((pair) => {
+    const equals = pair.indexOf("=");
+    return equals !== -1 && trim(pair.slice(0, equals)) === name
+      ? [trim(pair.slice(equals + 1))]
+      : [];
+  });
+}

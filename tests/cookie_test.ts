@@ -4,6 +4,7 @@ import {
   createSessionCookie,
   type SessionCookieOptions,
 } from "../src/cookie.ts";
+import { referenceValues } from "./_cookie_jar.ts";
 
 const HTTP = "http://example.com/page";
 const HTTPS = "https://example.com/page";
@@ -27,20 +28,6 @@ function request(url: string, cookie?: string): Request {
 /** A stand-in for a Request whose Cookie header holds anything at all. */
 function rawRequest(url: string, cookie: string | null): Request {
   return { url, headers: new Map([["cookie", cookie]]) } as unknown as Request;
-}
-
-/**
- * The values of every pair named `name` in a Cookie header, parsed the plain
- * way: split on ";", cut at the first "=", trim spaces and tabs.
- */
-function referenceValues(header: string, name: string): string[] {
-  const trim = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, "");
-  return header.split(";").flatMap((pair) => {
-    const equals = pair.indexOf("=");
-    return equals !== -1 && trim(pair.slice(0, equals)) === name
-      ? [trim(pair.slice(equals + 1))]
-      : [];
-  });
 }
 
 /** What read() must return for a header: the only value of `name`, unless empty. */

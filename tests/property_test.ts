@@ -14,6 +14,7 @@ import { hashSessionId, isSessionId } from "../src/session_id.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
 import type { SessionStore, StoreSetOptions } from "../src/store.ts";
 import { FakeClock } from "./_fake_clock.ts";
+import { referenceValues } from "./_cookie_jar.ts";
 
 const SEED = 0x5e5a3e;
 const RUNS = 300;
@@ -52,20 +53,6 @@ function standIn(url: string, header: string): Request {
       get: (name: string) => name.toLowerCase() === "cookie" ? header : null,
     },
   } as unknown as Request;
-}
-
-/**
- * The values of every pair named `name` in a Cookie header, parsed the plain
- * way: split on ";", cut at the first "=", trim spaces and tabs.
- */
-function referenceValues(header: string, name: string): string[] {
-  const trim = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, "");
-  return header.split(";").flatMap((pair) => {
-    const equals = pair.indexOf("=");
-    return equals !== -1 && trim(pair.slice(0, equals)) === name
-      ? [trim(pair.slice(equals + 1))]
-      : [];
-  });
 }
 
 // ---------------------------------------------------------------------------

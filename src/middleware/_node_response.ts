@@ -12,23 +12,37 @@ const HTTP_URL = "http://localhost/";
 
 /**
  * A `SessionRequest` over Node's incoming message: one small object, no
- * `Request`, no copy of the headers.
+ * `Request`, no copy of the headers. It is its own `headers`.
  */
 export class IncomingSession implements SessionRequest {
   readonly url: string;
-  readonly headers: { get(name: string): string | null };
+  #req: NodeRequest;
 
   constructor(req: NodeRequest, https: boolean) {
     this.url = https ? HTTPS_URL : HTTP_URL;
-    // Node joins repeated Cookie headers with "; " already.
-    this.headers = {
-      get: (name) => name === "cookie" ? req.headers.cookie ?? null : null,
-    };
+    this.#req = req;
+  }
+
+  get headers(): this {
+    return this;
+  }
+
+  /** Node joins repeated Cookie headers with "; " already. */
+  get(name: string): string | null {
+    return name === "cookie" ? this.#req.headers.cookie ?? null : null;
   }
 }
 
 /** A response that may also send its headers at once, as for events. */
 type FlushableResponse = NodeResponse & { flushHeaders?: () => void };
+
+/** The response methods that send the headers, or wait for the commit. */
+type Method = "writeHead" | "write" | "end" | "flushHeaders";
+type Calls = Pick<FlushableResponse, Method>;
+
+/** Where a response keeps its gate while the gate is on it. */
+const GATE: unique symbol = Symbol("sesame.gate");
+type Gated = FlushableResponse & { [GATE]?: Gate };
 
 /**
  * Commits `session` when the response's headers are about to go out: at
@@ -43,82 +57,144 @@ export function commitBeforeHeaders<Data, Flash>(
   session: Session<Data, Flash>,
   onError: (error: unknown) => void,
 ): void {
-  const originals = {
-    writeHead: res.writeHead,
-    write: res.write,
-    end: res.end,
-    flushHeaders: res.flushHeaders,
-  };
-  type Method = keyof typeof originals;
-  let queue: [Method, unknown[]][] | undefined;
-  const restore = () => {
+  new Gate(res, session as Session, onError);
+}
+
+/**
+ * The state of one response between the route and its headers. Its methods
+ * stand in for the response's own (shared functions, so that a request
+ * costs this one object), and are taken off again at the first call.
+ */
+class Gate {
+  readonly res: Gated;
+  readonly session: Session;
+  readonly onError: (error: unknown) => void;
+  /** The response's own methods, put back when the gate opens. */
+  readonly originals: Calls;
+  /** Calls held back while the commit runs; `undefined` before it. */
+  queue: [Method, unknown[]][] | undefined;
+  /**
+   * The gate of another session on the same response (a second manager),
+   * whose stand-ins are this gate's originals.
+   */
+  readonly previous: Gate | undefined;
+
+  constructor(
+    res: Gated,
+    session: Session,
+    onError: (error: unknown) => void,
+  ) {
+    this.res = res;
+    this.session = session;
+    this.onError = onError;
+    this.originals = {
+      writeHead: res.writeHead,
+      write: res.write,
+      end: res.end,
+      flushHeaders: res.flushHeaders,
+    };
+    this.previous = res[GATE];
+    res[GATE] = this;
+    res.writeHead = gatedWriteHead;
+    res.write = gatedWrite;
+    res.end = gatedEnd;
+    if (res.flushHeaders !== undefined) res.flushHeaders = gatedFlushHeaders;
+  }
+
+  /** Puts the response's own methods back. */
+  restore(): void {
+    const { res, originals } = this;
     res.writeHead = originals.writeHead;
     res.write = originals.write;
     res.end = originals.end;
     if (originals.flushHeaders !== undefined) {
       res.flushHeaders = originals.flushHeaders;
     }
-  };
-  const call = (method: Method, args: unknown[]) =>
-    (originals[method] as (...args: unknown[]) => unknown).apply(res, args);
-  // What a held-back call answers: a write is taken, as Node says of a
-  // write that it buffers.
-  const heldBack = (method: Method) =>
-    method === "write" ? true : method === "flushHeaders" ? undefined : res;
-  const intercept = (method: Method) => (...args: unknown[]) => {
-    if (queue !== undefined) {
-      queue.push([method, args]);
-      return heldBack(method);
+    res[GATE] = this.previous;
+  }
+
+  call(method: Method, args: unknown[]): unknown {
+    return (this.originals[method] as (...args: unknown[]) => unknown)
+      .apply(this.res, args);
+  }
+
+  /** What a held-back call answers: a write is taken, as Node says of a write it buffers. */
+  heldBack(method: Method): unknown {
+    return method === "write"
+      ? true
+      : method === "flushHeaders"
+      ? undefined
+      : this.res;
+  }
+
+  intercept(method: Method, args: unknown[]): unknown {
+    const res = this.res;
+    if (this.queue !== undefined) {
+      this.queue.push([method, args]);
+      return this.heldBack(method);
     }
     const status = method === "writeHead" && typeof args[0] === "number"
       ? args[0]
       : res.statusCode;
     if (res.headersSent || status >= 500) {
-      restore();
-      return call(method, args);
+      this.restore();
+      return this.call(method, args);
     }
     let committing: Promise<string | undefined> | string | undefined;
     try {
-      committing = SessionHandle.commitNow(session);
+      committing = SessionHandle.commitNow(this.session);
     } catch (error) {
-      restore();
-      onError(error);
-      return method === "write" ? false : heldBack(method);
+      this.restore();
+      this.onError(error);
+      return method === "write" ? false : this.heldBack(method);
     }
     if (typeof committing !== "object") {
-      restore();
+      this.restore();
       if (committing !== undefined) addSetCookie(res, method, args, committing);
-      return call(method, args);
+      return this.call(method, args);
     }
-    queue = [[method, args]];
+    this.queue = [[method, args]];
     committing.then(
-      (setCookie) => {
-        const calls = queue!;
-        restore();
-        try {
-          if (setCookie !== undefined) {
-            addSetCookie(res, calls[0][0], calls[0][1], setCookie);
-          }
-          for (const [queued, queuedArgs] of calls) call(queued, queuedArgs);
-        } catch (error) {
-          // The route's call would have thrown it (an invalid header): it
-          // must not become an unhandled rejection, which ends the process.
-          onError(error);
-        }
-      },
+      (setCookie) => this.replay(setCookie),
       (error) => {
-        restore();
-        onError(error);
+        this.restore();
+        this.onError(error);
       },
     );
-    return heldBack(method);
-  };
-  res.writeHead = intercept("writeHead");
-  res.write = intercept("write") as NodeResponse["write"];
-  res.end = intercept("end");
-  if (originals.flushHeaders !== undefined) {
-    res.flushHeaders = intercept("flushHeaders") as () => void;
+    return this.heldBack(method);
   }
+
+  /** Runs the held-back calls once the commit is done. */
+  replay(setCookie: string | undefined): void {
+    const calls = this.queue!;
+    this.restore();
+    try {
+      if (setCookie !== undefined) {
+        addSetCookie(this.res, calls[0][0], calls[0][1], setCookie);
+      }
+      for (const [method, args] of calls) this.call(method, args);
+    } catch (error) {
+      // The route's call would have thrown it (an invalid header): it must
+      // not become an unhandled rejection, which ends the process.
+      this.onError(error);
+    }
+  }
+}
+
+function gatedWriteHead(this: Gated, ...args: unknown[]): unknown {
+  return this[GATE]!.intercept("writeHead", args);
+}
+
+function gatedWrite(this: Gated, ...args: unknown[]): boolean {
+  return this[GATE]!.intercept("write", args) as boolean;
+}
+
+function gatedEnd(this: Gated, ...args: unknown[]): unknown {
+  return this[GATE]!.intercept("end", args);
+}
+
+function gatedFlushHeaders(this: Gated): void {
+  this[GATE]!.intercept("flushHeaders", []);
 }
 
 /**
