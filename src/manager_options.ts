@@ -168,12 +168,13 @@ export function readConfig(options: SessionManagerOptions): ManagerConfig {
   });
 }
 
+/** What a check of one option of the manager needs to name it. */
+function option(name: keyof SessionManagerOptions) {
+  return { action: ACTION, name };
+}
+
 /** The timeouts and intervals, in milliseconds, and the cookie. */
 function readTimeouts(options: SessionManagerOptions) {
-  const option = (name: keyof SessionManagerOptions) => ({
-    action: ACTION,
-    name,
-  });
   const cookie = createSessionCookie(options.cookie);
   const idle = wholeNumber(options.idleTimeoutSeconds, {
     ...option("idleTimeoutSeconds"),
@@ -203,10 +204,6 @@ function readTimeouts(options: SessionManagerOptions) {
 
 /** The limits on retries, the rotation grace, store calls and records. */
 function readLimits(options: SessionManagerOptions) {
-  const option = (name: keyof SessionManagerOptions) => ({
-    action: ACTION,
-    name,
-  });
   return {
     maxAttempts: wholeNumber(options.maxCommitAttempts, {
       ...option("maxCommitAttempts"),
