@@ -52,7 +52,7 @@ export function rebase(
 }
 
 /** The flash values to store: those not taken, and those set, by the handle. */
-export function pendingFlash(handle: SessionHandle): SessionData {
+function pendingFlash(handle: SessionHandle): SessionData {
   return handle.flashChanges === undefined
     ? handle.incomingFlash
     : applyChanges({ ...handle.incomingFlash }, handle.flashChanges);

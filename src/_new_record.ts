@@ -25,7 +25,8 @@ export async function createRecord(
   const key = access.keyOf(id);
   const expiresAt = expiryFor(access.config, record.createdAt, now);
   const value = access.serialize(record, key);
-  await indexRecord(access, record, key);
+  // Only a record with a subject has an index entry: no await otherwise.
+  if (record.subject !== undefined) await indexRecord(access, record, key);
   const result = await access.call(
     "set",
     () =>
@@ -76,7 +77,9 @@ export async function overwriteRecord(
   const now = record.createdAt;
   const expiresAt = expiryFor(access.config, record.createdAt, now);
   const value = access.serialize(record, written.key);
-  await indexRecord(access, record, written.key);
+  if (record.subject !== undefined) {
+    await indexRecord(access, record, written.key);
+  }
   const result = await access.call(
     "set",
     () =>
@@ -89,7 +92,9 @@ export async function overwriteRecord(
   );
   if (!result.ok) return undefined;
   // Again, after the write: see indexRecord().
-  await indexRecord(access, record, written.key);
+  if (record.subject !== undefined) {
+    await indexRecord(access, record, written.key);
+  }
   return {
     ...written,
     version: result.version,

@@ -203,7 +203,7 @@ function gatedFlushHeaders(this: Gated): void {
  * (they replace the response's), else on the response. The caller's headers
  * are copied, never changed: a route may pass the same object every time.
  */
-export function addSetCookie(
+function addSetCookie(
   res: NodeResponse,
   method: string,
   args: unknown[],

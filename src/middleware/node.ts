@@ -119,6 +119,16 @@ export interface SessionMiddlewareOptions extends NodeSessionOptions {
   property?: string;
 }
 
+/** Makes the `SessionRequest` of Node's requests, https told as `options` say. */
+function sessionRequests(
+  options: NodeSessionOptions,
+): (req: NodeRequest) => IncomingSession {
+  const https = options.https ??
+    ((req: NodeRequest) => req.socket?.encrypted === true);
+  return (req) =>
+    new IncomingSession(req, https(req as Parameters<typeof https>[0]));
+}
+
 /** A Connect/Express middleware. */
 export type NodeMiddleware = (
   req: NodeRequest,
@@ -173,11 +183,9 @@ export function nodeSession<Data = SessionData, Flash = SessionData>(
   res: NodeResponse,
   onError: (error: unknown) => void,
 ) => Promise<Session<Data, Flash>> {
-  const https = options.https ?? ((req) => req.socket?.encrypted === true);
+  const requestOf = sessionRequests(options);
   return async (req, res, onError) => {
-    const session = await sessions.load(
-      new IncomingSession(req, https(req as Parameters<typeof https>[0])),
-    );
+    const session = await sessions.load(requestOf(req));
     commitBeforeHeaders(res, session, onError);
     return session;
   };
@@ -308,7 +316,7 @@ export function fastifySession<Data = SessionData, Flash = SessionData>(
   sessions: SessionManager<Data, Flash>,
   options: SessionMiddlewareOptions = {},
 ): FastifyPlugin {
-  const https = options.https ?? ((req) => req.socket?.encrypted === true);
+  const requestOf = sessionRequests(options);
   const property = options.property ?? "session";
   const failed = new WeakSet<FastifyRequestLike>();
   // The request's property that holds the session.
@@ -317,10 +325,7 @@ export function fastifySession<Data = SessionData, Flash = SessionData>(
   const install = (fastify: FastifyInstanceLike) => {
     fastify.decorateRequest(property, null);
     fastify.addHook("onRequest", async (request) => {
-      const raw = request.raw;
-      slots(request)[property] = await sessions.load(
-        new IncomingSession(raw, https(raw as Parameters<typeof https>[0])),
-      );
+      slots(request)[property] = await sessions.load(requestOf(request.raw));
     });
     fastify.addHook("onError", (request) => {
       failed.add(request);

@@ -68,7 +68,7 @@ export const DELETE = "return redis.call('DEL', KEYS[1])";
 // KEYS[1]: the subject's sorted set. ARGV: the expiry and the record key.
 // Drops expired members, adds the key (keeping the later expiry of a key
 // already there) and makes the set itself live at least as long.
-export const SUBJECT_ADD = `${LUA_NOW}
+const SUBJECT_ADD = `${LUA_NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local expires = tonumber(ARGV[1])
 if expires <= now then return 0 end
@@ -79,13 +79,13 @@ end
 return 1`;
 
 // KEYS[1]: the subject's sorted set. Drops expired members, replies the rest.
-export const SUBJECT_LIST = `${LUA_NOW}
+const SUBJECT_LIST = `${LUA_NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGE', KEYS[1], 0, -1)`;
 
 // KEYS[1]: the subject's sorted set. ARGV: the record keys to forget, in
 // batches that stay below Lua's limit on unpacked values.
-export const SUBJECT_REMOVE = `for i = 1, #ARGV, 1000 do
+const SUBJECT_REMOVE = `for i = 1, #ARGV, 1000 do
   redis.call('ZREM', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
 return 0`;
@@ -192,7 +192,7 @@ export function toInteger(reply: unknown): number | undefined {
  * into a number or boolean only when it converts back to the same text, so
  * `String` restores it.
  */
-export function toMember(reply: unknown): string | undefined {
+function toMember(reply: unknown): string | undefined {
   return (typeof reply === "number" && Number.isFinite(reply)) ||
       typeof reply === "boolean"
     ? String(reply)
