@@ -309,7 +309,7 @@ function fastestAlternative(
 const HTTP_TARGETS: [ServerName, number][] = [
   ["deno", 0.85],
   ["bun", 0.85],
-  ["node-fetch", 0.80],
+  ["hono-node", 0.75],
   ["node-http", 0.80],
   ["express", 0.95],
   ["fastify", 0.90],
@@ -609,7 +609,7 @@ function httpSection(results: Results): string {
   const servers: [ServerName, string][] = [
     ["deno", "Deno.serve"],
     ["bun", "Bun.serve"],
-    ["node-fetch", "node:http + Request/Response conversion"],
+    ["hono-node", "@hono/node-server (sesame: sessions.handler())"],
     ["node-http", "node:http, plain (sesame: @sesame/session/node)"],
     ["express", "Express 5 (sesame: sessionMiddleware)"],
     ["fastify", "Fastify 5 (sesame: fastifySession)"],
@@ -621,6 +621,7 @@ function httpSection(results: Results): string {
     ["sesame", "memory", "sesame, MemoryStore"],
     ["sesame", "redis", "sesame, RedisStore"],
     ["express-session", "memory", "express-session, MemoryStore"],
+    ["fastify-session", "memory", "@fastify/session, MemoryStore"],
   ];
   const rows: string[][] = [];
   for (const [server, label] of servers) {
@@ -1009,11 +1010,11 @@ export function report(results: Results): string {
     "- †: a stateless session cannot be revoked: after `regenerate()` or",
     "  `destroy()` the old cookie still carries the old data until it expires",
     "  (sesame's SealedCookieStore and iron-session alike).",
-    "- Node's fetch-style server converts every `IncomingMessage` into a",
-    "  `Request` and every `Response` back (`examples/node/http.ts`, undici):",
-    "  that costs far more than the session layer, so sesame's ratio to that",
-    "  bare server is high on Node; plain node:http serves several times more",
-    "  requests.",
+    "- `@hono/node-server` builds the `Request` lazily from Node's",
+    "  `IncomingMessage`: `sessions.handler()` runs on it unchanged. The",
+    "  direct path (`@sesame/session/node`) builds no `Request` at all.",
+    "- `@fastify/session` runs with `@fastify/cookie` and its MemoryStore,",
+    "  as its README configures it (a signed cookie).",
     "",
   );
   return lines.join("\n");

@@ -31,9 +31,11 @@
  *    calls.
  * 2. **http** (`server.ts`, load from wrk with `wrk.lua`): requests per
  *    second on 127.0.0.1 for a hello-world handler on Deno.serve, Bun.serve,
- *    node:http with the conversion of `examples/node/http.ts`, and plain
- *    node:http. Bare, with sesame (memory and Redis stores) and, on plain
- *    node:http, with express-session; for returning visitors also bare
+ *    `@hono/node-server` (sesame through `sessions.handler()`), plain
+ *    node:http, Express 5 and Fastify 5 (sesame through
+ *    `@sesame/session/node`). Bare, with sesame (memory and Redis stores),
+ *    on plain node:http and Express with express-session, on Fastify with
+ *    `@fastify/session`; for returning visitors also bare
  *    with an async handler, and the floor as a handler (a `Map` lookup of
  *    the `Cookie` header and a JSON round trip). New visitors send no
  *    cookie, returning visitors take turns on 256 valid cookies. The
@@ -217,7 +219,7 @@ function httpGroups(runtimes: RuntimeName[]): HttpGroup[] {
   const groups: HttpGroup[] = [];
   for (const runtime of runtimes) {
     const servers: ServerName[] = runtime === "node"
-      ? ["node-fetch", "node-http", "express", "fastify"]
+      ? ["hono-node", "node-http", "express", "fastify"]
       : [runtime];
     for (const server of servers) {
       const apps: HttpApp[] = server === "node-http" || server === "express"
@@ -227,7 +229,11 @@ function httpGroups(runtimes: RuntimeName[]): HttpGroup[] {
           { app: "express-session", store: "memory" },
         ]
         : server === "fastify"
-        ? [{ app: "bare" }, { app: "sesame", store: "memory" }]
+        ? [
+          { app: "bare" },
+          { app: "sesame", store: "memory" },
+          { app: "fastify-session", store: "memory" },
+        ]
         : [
           { app: "bare" },
           { app: "bare-async" },

@@ -6,13 +6,13 @@
  * ```sh
  * deno run -A bench/server.ts --app sesame
  * bun bench/server.ts --app sesame --store redis --redis redis://127.0.0.1:6379
- * node --import tsx bench/server.ts --server node-fetch --app bare
+ * node --import tsx bench/server.ts --server hono-node --app bare
  * ```
  *
  * Options:
- * - `--server`: `deno` (`Deno.serve`), `bun` (`Bun.serve`), `node-fetch`
- *   (node:http with the `Request`/`Response` conversion of
- *   `examples/node/http.ts`), `node-http` (plain node:http, no
+ * - `--server`: `deno` (`Deno.serve`), `bun` (`Bun.serve`), `hono-node`
+ *   (`@hono/node-server`, which builds the `Request` lazily; sesame through
+ *   `sessions.handler()`), `node-http` (plain node:http, no
  *   conversion; sesame through `@sesame/session/node`'s `nodeSession`),
  *   `express` (Express 5; sesame through `sessionMiddleware`) or `fastify`
  *   (Fastify 5; sesame through `fastifySession`); by default the runtime's
@@ -21,8 +21,10 @@
  *   an async function), `floor` (the floor of a returning visitor: the
  *   `Cookie` header looked up in a `Map`, a JSON record parsed, incremented
  *   and stringified back), `sesame` (adds 1 to the session's `visits`, then
- *   answers the same) or, on `node-http` and `express`, `express-session`
- *   (the same with express-session's MemoryStore);
+ *   answers the same), on `node-http` and `express` `express-session`
+ *   (the same with express-session's MemoryStore), and on `fastify`
+ *   `fastify-session` (`@fastify/session` with its MemoryStore, as its
+ *   README configures it);
  * - `--store`: `memory` (default) or `redis` (with `--redis <url>`).
  *
  * @module
@@ -35,9 +37,11 @@ import {
 import process from "node:process";
 // @ts-types="./_express_session.d.ts"
 import expressSession from "express-session";
-import { serve as serveNode } from "../examples/node/http.ts";
+import { serve as serveHono } from "@hono/node-server";
 import express from "express";
 import Fastify from "fastify";
+import fastifyCookie from "@fastify/cookie";
+import fastifySessionPlugin from "@fastify/session";
 import { createSessionManager, MemoryStore } from "../mod.ts";
 import {
   fastifySession,
@@ -48,11 +52,18 @@ import { RedisStore } from "../src/stores/redis.ts";
 import { connectRedis } from "./_redis.ts";
 import { runtime } from "./_runtime.ts";
 
+declare module "fastify" {
+  /** What the `fastify-session` app keeps in `@fastify/session`'s session. */
+  interface Session {
+    visits?: number;
+  }
+}
+
 /** The servers this file can start. */
 export type ServerName =
   | "deno"
   | "bun"
-  | "node-fetch"
+  | "hono-node"
   | "node-http"
   | "express"
   | "fastify";
@@ -63,7 +74,8 @@ export type AppName =
   | "bare-async"
   | "floor"
   | "sesame"
-  | "express-session";
+  | "express-session"
+  | "fastify-session";
 
 const BODY = "Hello, world";
 const HEADERS = { "content-type": "text/plain;charset=UTF-8" };
@@ -77,7 +89,7 @@ interface Options {
 
 function parseOptions(args: string[]): Options {
   const options: Options = {
-    server: runtime === "node" ? "node-fetch" : runtime,
+    server: runtime === "node" ? "hono-node" : runtime,
     app: "bare",
     store: "memory",
   };
@@ -170,7 +182,7 @@ async function nodeListener(
     };
   }
   if (options.app !== "express-session") {
-    throw new Error(`--app ${options.app} needs --server node-fetch`);
+    throw new Error(`--app ${options.app} needs --server hono-node`);
   }
   return expressSessionListener();
 }
@@ -247,6 +259,14 @@ async function fastifyApp(options: Options) {
   const app = Fastify();
   if (options.app === "sesame") {
     await app.register(fastifySession(await sesameManager(options)));
+  } else if (options.app === "fastify-session") {
+    await app.register(fastifyCookie);
+    await app.register(fastifySessionPlugin, {
+      secret: "a-32-character-benchmark-secret!-0123456789abcdef",
+      cookieName: "sid",
+      saveUninitialized: false,
+      cookie: { secure: false, maxAge: 1_800_000, sameSite: "lax" },
+    });
   } else if (options.app !== "bare") {
     throw new Error(`--app ${options.app} is not served by fastify`);
   }
@@ -258,6 +278,9 @@ async function fastifyApp(options: Options) {
           set(key: "visits", value: number): void;
         };
       }).session;
+      session.set("visits", (session.get("visits") ?? 0) + 1);
+    } else if (options.app === "fastify-session") {
+      const session = request.session;
       session.set("visits", (session.get("visits") ?? 0) + 1);
     }
     reply.type("text/plain;charset=UTF-8").send(BODY);
@@ -294,13 +317,12 @@ async function main(): Promise<void> {
       listening(server.port);
       break;
     }
-    case "node-fetch": {
-      const handler = await fetchHandler(options);
-      serveNode(async (request) => await handler(request), {
+    case "hono-node": {
+      serveHono({
+        fetch: await fetchHandler(options),
         hostname: "127.0.0.1",
         port: 0,
-        onListen: listening,
-      });
+      }, (info) => listening(info.port));
       break;
     }
     case "node-http": {

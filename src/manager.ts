@@ -240,12 +240,33 @@ function backendFor(store: unknown, config: ManagerConfig): SessionBackend {
   );
 }
 
+/**
+ * Opens the session of `request`: the session itself when that finished at
+ * once (a store in this process), else a promise of it. For adapters that
+ * must not wait when nothing has to wait; a manager that is not this
+ * module's (a wrapper of the application's) is asked through `load()`.
+ */
+export function openNow<Data, Flash>(
+  sessions: SessionManager<Data, Flash>,
+  request: Request | SessionRequest,
+): Session<Data, Flash> | Promise<Session<Data, Flash>> {
+  return sessions instanceof Manager
+    ? sessions.openNow(request)
+    : sessions.load(request);
+}
+
 class Manager<Data, Flash> implements SessionManager<Data, Flash> {
   #backend: SessionBackend;
 
   constructor(options: SessionManagerOptions) {
     const config = readConfig(options);
     this.#backend = backendFor(options.store, config);
+  }
+
+  openNow(
+    request: Request | SessionRequest,
+  ): Session<Data, Flash> | Promise<Session<Data, Flash>> {
+    return this.#backend.open<Data, Flash>(request);
   }
 
   load(request: Request | SessionRequest): Promise<Session<Data, Flash>> {

@@ -180,7 +180,7 @@ function describeRawHttp(runtime: string, name: string): void {
 
     const cases: [what: string, head: string, status: number, body?: string][] =
       [
-        // Methods a Request refuses: 501, as examples/node/http.ts explains;
+        // Methods a Request refuses: 501, as examples/demo/node_server.ts explains;
         // the demos on node:http, Express and Fastify answer the same.
         ["TRACE /", "TRACE / HTTP/1.1\r\nHost: app.test", 501],
         [

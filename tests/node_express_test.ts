@@ -186,6 +186,47 @@ for (const { name, store } of STORE_PATHS) {
         });
       });
 
+      test("middlewares that wrap res.write() and res.end() before and after the session's, as compression does, stream with the cookie", async () => {
+        // Each wrapper keeps the method it found and calls it later, many
+        // times, after the session's gate has opened.
+        const wrap =
+          (tag: string): express.RequestHandler => (_req, res, next) => {
+            const write = res.write as (chunk: string) => boolean;
+            const end = res.end as (chunk: string) => unknown;
+            res.write = ((chunk: string) =>
+              write.call(res, `${tag}${chunk}`)) as typeof res.write;
+            res.end = ((chunk?: string) =>
+              end.call(res, `${tag}${chunk ?? ""}`)) as typeof res.end;
+            next();
+          };
+        const sessions = createSessionManager<Data>({ store: store() });
+        const wrapped = express();
+        wrapped.use(wrap("<"));
+        wrapped.use(sessionMiddleware(sessions));
+        wrapped.use(wrap(">"));
+        wrapped.get("/stream", (req, res) => {
+          session(req).update("count", (count = 0) =>
+            count + 1);
+          for (const chunk of ["a", "b", "c"]) {
+            res.write(chunk);
+          }
+          res.end();
+        });
+        await withServer(listen(wrapped), async (client) => {
+          for (const count of [1, 2]) {
+            const response = await client.send("/stream");
+            assert.equal(await response.text(), "<>a<>b<>c<>");
+            assert.equal(setCookies(response).length, count === 1 ? 1 : 0);
+          }
+          const loaded = await sessions.load(
+            new Request(client.origin, {
+              headers: { Cookie: `sid=${client.jar.get("sid")}` },
+            }),
+          );
+          assert.equal(loaded.get("count"), 2);
+        });
+      });
+
       test("a plain res.end() carries the cookie", async () => {
         await withServer(listen(app()), async (client) => {
           const response = await client.send("/end");
@@ -263,7 +304,12 @@ for (const { name, store } of STORE_PATHS) {
           const responses = await client.parallel(20, "/increment", {
             method: "POST",
           });
-          assert.deepEqual(responses.map((r) => r.status), Array(20).fill(200));
+          assert.deepEqual(
+            responses.map((r) =>
+              r.status
+            ),
+            Array(20).fill(200),
+          );
           assert.deepEqual(await client.json("/peek"), {
             count: 20,
             user: "ada",

@@ -7,14 +7,12 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import process from "node:process";
-import { FORBIDDEN_METHODS, requestUrl } from "../node/http.ts";
+import type { Duplex } from "node:stream";
 import { type DemoConfig, readDemoConfig } from "./config.ts";
 import { connectIoredis } from "./ioredis.ts";
 import { type DemoAnswer, type DemoPost, HTML_TYPE } from "./routes.ts";
-
-export { refuseConnect } from "../node/http.ts";
 
 /**
  * Reads the demo's configuration from the environment, with the stores Node
@@ -31,6 +29,62 @@ export async function readNodeDemoConfig(): Promise<DemoConfig> {
     console.error(`Cannot start the demo: ${(error as Error).message}`);
     process.exit(1);
   }
+}
+
+/**
+ * Methods the Fetch standard forbids in a `Request`, whose constructor throws
+ * on them. They get 501 Not Implemented, which says that the server supports
+ * the method for no resource (RFC 9110 section 15.6.2), rather than 405
+ * Method Not Allowed, which must list in `Allow` what the resource supports
+ * (section 15.5.6): only the application knows that.
+ */
+export const FORBIDDEN_METHODS: ReadonlySet<string> = new Set([
+  "CONNECT",
+  "TRACE",
+  "TRACK",
+]);
+
+/** A Host header: a host name or IP literal, then an optional port. */
+const HOST = /^(?:\[[\dA-Fa-f:.]+\]|[\w\-.~!$&'()*+,;=%]+)(?::\d*)?$/;
+
+/**
+ * The request's URL: the origin-form target (`/path?query`) under the Host
+ * header, or the absolute-form target (`http://host/path`), which servers
+ * must accept (RFC 9112 section 3.2.2). `undefined` for the asterisk-form of
+ * `OPTIONS *`, which no URL expresses, and for an invalid Host header, which
+ * could otherwise move the path into the host (`Host: evil/x`).
+ */
+export function requestUrl(incoming: IncomingMessage): URL | undefined {
+  const target = incoming.url ?? "/";
+  // An HTTP/1.0 request may come without Host; Node refuses it for HTTP/1.1.
+  const host = incoming.headers.host ?? "127.0.0.1";
+  try {
+    // Concatenated, not resolved: a target "//evil/x" is a path, not a host.
+    if (target.startsWith("/")) {
+      return HOST.test(host) ? new URL(`http://${host}${target}`) : undefined;
+    }
+    const url = new URL(target);
+    // A Request also refuses a URL with credentials.
+    const valid = (url.protocol === "http:" || url.protocol === "https:") &&
+      url.username === "" && url.password === "";
+    return valid ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Answers `CONNECT` requests with 501 Not Implemented: Node hands them over
+ * as a bare socket, and closes it without an answer when nothing listens
+ * for them.
+ */
+export function refuseConnect(server: Server): void {
+  server.on("connect", (_incoming, socket: Duplex) => {
+    socket.on("error", () => socket.destroy());
+    socket.end(
+      "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+  });
 }
 
 /** An answer in plain text, to a request the demo refuses or cannot serve. */
@@ -64,8 +118,8 @@ export function refuse(res: ServerResponse, { status, text }: Refusal): void {
 /**
  * The URL a request was sent to, or the demo's refusal: 501 for a method
  * that no route implements and no `Request` may carry (`TRACE`), 400 for a
- * target and `Host` that give no URL (`OPTIONS *`, `Host: evil/x`). These are
- * the answers of `examples/node/http.ts`, so that every demo on Node agrees.
+ * target and `Host` that give no URL (`OPTIONS *`, `Host: evil/x`), so that
+ * every demo on Node agrees.
  * (`CONNECT` never reaches a request handler: see `refuseConnect`.)
  */
 export function requestTarget(req: IncomingMessage): URL | Refusal {

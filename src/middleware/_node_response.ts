@@ -38,11 +38,13 @@ type FlushableResponse = NodeResponse & { flushHeaders?: () => void };
 
 /** The response methods that send the headers, or wait for the commit. */
 type Method = "writeHead" | "write" | "end" | "flushHeaders";
+const METHODS: readonly Method[] = [
+  "writeHead",
+  "write",
+  "end",
+  "flushHeaders",
+];
 type Calls = Pick<FlushableResponse, Method>;
-
-/** Where a response keeps its gate while the gate is on it. */
-const GATE: unique symbol = Symbol("sesame.gate");
-type Gated = FlushableResponse & { [GATE]?: Gate };
 
 /**
  * Commits `session` when the response's headers are about to go out: at
@@ -61,26 +63,81 @@ export function commitBeforeHeaders<Data, Flash>(
 }
 
 /**
- * The state of one response between the route and its headers. Its methods
- * stand in for the response's own (shared functions, so that a request
- * costs this one object), and are taken off again at the first call.
+ * The gate of each response whose prototype is a gated one (see
+ * {@linkcode gatedPrototype}). A `WeakMap`, not a property: a response keeps
+ * the shape Node's own code is optimised for.
+ */
+const gates = new WeakMap<object, Gate>();
+
+/** The gated prototype made for each response prototype, once. */
+const gatedPrototypes = new WeakMap<object, object>();
+
+/**
+ * A prototype between a response and its own prototype `proto`, whose four
+ * methods stand in for `proto`'s: with a gate on the response they go to
+ * it, without one (after the gate opened, when a later middleware kept a
+ * reference to them) they are `proto`'s own. A response under a gate only
+ * changes its prototype for a while, as Express itself does to every
+ * response; its own properties stay as they are.
+ */
+function gatedPrototype(proto: object): object {
+  let gated = gatedPrototypes.get(proto);
+  if (gated !== undefined) return gated;
+  const own = proto as Calls;
+  const methods: PropertyDescriptorMap = {};
+  for (const method of METHODS) {
+    const original = own[method] as
+      | ((this: object, ...args: unknown[]) => unknown)
+      | undefined;
+    if (original === undefined) continue;
+    methods[method] = {
+      value: function (this: object, ...args: unknown[]): unknown {
+        const gate = gates.get(this);
+        return gate === undefined
+          ? original.apply(this, args)
+          : gate.intercept(method, args);
+      },
+      writable: true,
+      configurable: true,
+    };
+  }
+  gated = Object.create(proto, methods) as object;
+  gatedPrototypes.set(proto, gated);
+  return gated;
+}
+
+/** Whether a response has one of the four methods as its own property. */
+function patched(res: FlushableResponse): boolean {
+  return Object.hasOwn(res, "writeHead") || Object.hasOwn(res, "write") ||
+    Object.hasOwn(res, "end") || Object.hasOwn(res, "flushHeaders");
+}
+
+/**
+ * The state of one response between the route and its headers.
+ *
+ * Usually the gate swaps the response's prototype for a gated one, which
+ * leaves the response's own properties alone. When something already put
+ * its own methods on the response (another middleware wrapping `end()`, a
+ * second session manager's gate), the gate wraps those instead, with
+ * functions of its own that, once it has opened, pass every call on.
  */
 class Gate {
-  readonly res: Gated;
+  readonly res: FlushableResponse;
   readonly session: Session;
   readonly onError: (error: unknown) => void;
-  /** The response's own methods, put back when the gate opens. */
+  /** The methods the gate stands in for. */
   readonly originals: Calls;
+  /** The response's prototype before the gate, when the gate swapped it. */
+  readonly prototype: object | undefined;
   /** Calls held back while the commit runs; `undefined` before it. */
   queue: [Method, unknown[]][] | undefined;
-  /**
-   * The gate of another session on the same response (a second manager),
-   * whose stand-ins are this gate's originals.
-   */
-  readonly previous: Gate | undefined;
+  /** Whether the gate has opened: its stand-ins now pass calls on. */
+  opened = false;
+  /** The gate's own methods on the response, when it did not swap the prototype. */
+  standIns: Partial<Calls> | undefined;
 
   constructor(
-    res: Gated,
+    res: FlushableResponse,
     session: Session,
     onError: (error: unknown) => void,
   ) {
@@ -93,24 +150,42 @@ class Gate {
       end: res.end,
       flushHeaders: res.flushHeaders,
     };
-    this.previous = res[GATE];
-    res[GATE] = this;
-    res.writeHead = gatedWriteHead;
-    res.write = gatedWrite;
-    res.end = gatedEnd;
-    if (res.flushHeaders !== undefined) res.flushHeaders = gatedFlushHeaders;
+    const prototype = Object.getPrototypeOf(res);
+    if (prototype !== null && !gates.has(res) && !patched(res)) {
+      this.prototype = prototype;
+      gates.set(res, this);
+      Object.setPrototypeOf(res, gatedPrototype(prototype));
+      return;
+    }
+    this.prototype = undefined;
+    const standIns: Record<string, unknown> = {};
+    for (const method of METHODS) {
+      if (this.originals[method] === undefined) continue;
+      standIns[method] = (res as unknown as Record<Method, unknown>)[method] = (
+        ...args: unknown[]
+      ) => this.opened ? this.call(method, args) : this.intercept(method, args);
+    }
+    this.standIns = standIns as Partial<Calls>;
   }
 
-  /** Puts the response's own methods back. */
-  restore(): void {
-    const { res, originals } = this;
-    res.writeHead = originals.writeHead;
-    res.write = originals.write;
-    res.end = originals.end;
-    if (originals.flushHeaders !== undefined) {
-      res.flushHeaders = originals.flushHeaders;
+  /** Takes the gate off the response: its own methods answer from now on. */
+  open(): void {
+    this.opened = true;
+    const { res, prototype } = this;
+    if (prototype !== undefined) {
+      gates.delete(res);
+      Object.setPrototypeOf(res, prototype);
+      return;
     }
-    res[GATE] = this.previous;
+    // Put back what was there, unless a later middleware wrapped the
+    // stand-ins (its wrappers call them, and they now pass calls on).
+    for (const method of METHODS) {
+      const standIn = this.standIns![method];
+      if (standIn !== undefined && res[method] === standIn) {
+        (res as unknown as Record<Method, unknown>)[method] =
+          this.originals[method];
+      }
+    }
   }
 
   call(method: Method, args: unknown[]): unknown {
@@ -137,19 +212,19 @@ class Gate {
       ? args[0]
       : res.statusCode;
     if (res.headersSent || status >= 500) {
-      this.restore();
+      this.open();
       return this.call(method, args);
     }
     let committing: Promise<string | undefined> | string | undefined;
     try {
       committing = SessionHandle.commitNow(this.session);
     } catch (error) {
-      this.restore();
+      this.open();
       this.onError(error);
       return method === "write" ? false : this.heldBack(method);
     }
     if (typeof committing !== "object") {
-      this.restore();
+      this.open();
       if (committing !== undefined) addSetCookie(res, method, args, committing);
       return this.call(method, args);
     }
@@ -157,7 +232,7 @@ class Gate {
     committing.then(
       (setCookie) => this.replay(setCookie),
       (error) => {
-        this.restore();
+        this.open();
         this.onError(error);
       },
     );
@@ -167,7 +242,7 @@ class Gate {
   /** Runs the held-back calls once the commit is done. */
   replay(setCookie: string | undefined): void {
     const calls = this.queue!;
-    this.restore();
+    this.open();
     try {
       if (setCookie !== undefined) {
         addSetCookie(this.res, calls[0][0], calls[0][1], setCookie);
@@ -179,22 +254,6 @@ class Gate {
       this.onError(error);
     }
   }
-}
-
-function gatedWriteHead(this: Gated, ...args: unknown[]): unknown {
-  return this[GATE]!.intercept("writeHead", args);
-}
-
-function gatedWrite(this: Gated, ...args: unknown[]): boolean {
-  return this[GATE]!.intercept("write", args) as boolean;
-}
-
-function gatedEnd(this: Gated, ...args: unknown[]): unknown {
-  return this[GATE]!.intercept("end", args);
-}
-
-function gatedFlushHeaders(this: Gated): void {
-  this[GATE]!.intercept("flushHeaders", []);
 }
 
 /**

@@ -32,7 +32,7 @@
  *
  * @module
  */
-import type { SessionManager } from "../manager.ts";
+import { openNow, type SessionManager } from "../manager.ts";
 import type { Session, SessionData } from "../session.ts";
 import { commitBeforeHeaders, IncomingSession } from "./_node_response.ts";
 import { SessionHandle } from "../_handle.ts";
@@ -129,6 +129,38 @@ function sessionRequests(
     new IncomingSession(req, https(req as Parameters<typeof https>[0]));
 }
 
+/** Whether the session was opened at once, or is on its way. */
+function pending<T>(opened: T | Promise<T>): opened is Promise<T> {
+  return typeof (opened as Promise<T>).then === "function";
+}
+
+/**
+ * Opens the session of a request and sets its commit before the response's
+ * headers: the session at once when the store answered at once (no promise,
+ * no wait for the next microtask), else a promise of it.
+ */
+function sessionOpener<Data, Flash>(
+  sessions: SessionManager<Data, Flash>,
+  options: NodeSessionOptions,
+): (
+  req: NodeRequest,
+  res: NodeResponse,
+  onError: (error: unknown) => void,
+) => Session<Data, Flash> | Promise<Session<Data, Flash>> {
+  const requestOf = sessionRequests(options);
+  return (req, res, onError) => {
+    const opened = openNow(sessions, requestOf(req));
+    if (!pending(opened)) {
+      commitBeforeHeaders(res, opened, onError);
+      return opened;
+    }
+    return opened.then((session) => {
+      commitBeforeHeaders(res, session, onError);
+      return session;
+    });
+  };
+}
+
 /** A Connect/Express middleware. */
 export type NodeMiddleware = (
   req: NodeRequest,
@@ -183,11 +215,14 @@ export function nodeSession<Data = SessionData, Flash = SessionData>(
   res: NodeResponse,
   onError: (error: unknown) => void,
 ) => Promise<Session<Data, Flash>> {
-  const requestOf = sessionRequests(options);
-  return async (req, res, onError) => {
-    const session = await sessions.load(requestOf(req));
-    commitBeforeHeaders(res, session, onError);
-    return session;
+  const open = sessionOpener(sessions, options);
+  return (req, res, onError) => {
+    try {
+      const opened = open(req, res, onError);
+      return pending(opened) ? opened : Promise.resolve(opened);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 }
 
@@ -222,13 +257,25 @@ export function sessionMiddleware<Data = SessionData, Flash = SessionData>(
   sessions: SessionManager<Data, Flash>,
   options: SessionMiddlewareOptions = {},
 ): NodeMiddleware {
-  const session = nodeSession(sessions, options);
+  const open = sessionOpener(sessions, options);
   const property = options.property ?? "session";
   return (req, res, next) => {
-    session(req, res, next).then((loaded) => {
-      (req as unknown as Record<string, unknown>)[property] = loaded;
-      next();
-    }, next);
+    let opened;
+    try {
+      opened = open(req, res, next);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (pending(opened)) {
+      opened.then((session) => {
+        (req as unknown as Record<string, unknown>)[property] = session;
+        next();
+      }, next);
+      return;
+    }
+    (req as unknown as Record<string, unknown>)[property] = opened;
+    next();
   };
 }
 
@@ -246,19 +293,32 @@ export interface FastifyReplyLike {
   header(name: string, value: string): unknown;
 }
 
-/** What the Fastify plugin uses of a Fastify instance. */
+/**
+ * What the Fastify plugin uses of a Fastify instance. Its hooks end through
+ * their callback, at once when the store answered at once: Fastify waits for
+ * no promise then.
+ */
 export interface FastifyInstanceLike {
   /** Declares a property of every request. */
   decorateRequest(name: string, value: null): unknown;
   /** Loads the session when a request arrives. */
   addHook(
     name: "onRequest",
-    hook: (request: FastifyRequestLike) => Promise<void>,
+    hook: (
+      request: FastifyRequestLike,
+      reply: FastifyReplyLike,
+      done: (error?: Error) => void,
+    ) => void,
   ): unknown;
   /** Notes a request whose route failed: it commits nothing. */
   addHook(
     name: "onError",
-    hook: (request: FastifyRequestLike) => Promise<void>,
+    hook: (
+      request: FastifyRequestLike,
+      reply: FastifyReplyLike,
+      error: unknown,
+      done: () => void,
+    ) => void,
   ): unknown;
   /** Commits the session and adds its `Set-Cookie` to the reply. */
   addHook(
@@ -267,7 +327,8 @@ export interface FastifyInstanceLike {
       request: FastifyRequestLike,
       reply: FastifyReplyLike,
       payload: unknown,
-    ) => Promise<unknown>,
+      done: (error: Error | null, payload?: unknown) => void,
+    ) => void,
   ): unknown;
 }
 
@@ -324,34 +385,55 @@ export function fastifySession<Data = SessionData, Flash = SessionData>(
     request as unknown as Record<string, Session<Data, Flash> | null>;
   const install = (fastify: FastifyInstanceLike) => {
     fastify.decorateRequest(property, null);
-    fastify.addHook("onRequest", async (request) => {
-      slots(request)[property] = await sessions.load(requestOf(request.raw));
+    fastify.addHook("onRequest", (request, _reply, done) => {
+      let opened;
+      try {
+        opened = openNow(sessions, requestOf(request.raw));
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (pending(opened)) {
+        opened.then((session) => {
+          slots(request)[property] = session;
+          done();
+        }, (error) => done(error as Error));
+        return;
+      }
+      slots(request)[property] = opened;
+      done();
     });
-    fastify.addHook("onError", (request) => {
+    fastify.addHook("onError", (request, _reply, _error, done) => {
       failed.add(request);
-      return Promise.resolve();
+      done();
     });
-    fastify.addHook("onSend", async (request, reply, payload) => {
+    fastify.addHook("onSend", (request, reply, payload, done) => {
       const session = slots(request)[property];
       if (
         session === undefined || session === null || failed.has(request) ||
         reply.statusCode >= 500
       ) {
-        return payload;
+        done(null, payload);
+        return;
       }
-      let setCookie: string | undefined;
-      try {
-        const committing = SessionHandle.commitNow(session);
-        setCookie = typeof committing === "object"
-          ? await committing
-          : committing;
-      } catch (error) {
+      const send = (setCookie: string | undefined) => {
+        if (setCookie !== undefined) reply.header("set-cookie", setCookie);
+        done(null, payload);
+      };
+      const fail = (error: unknown) => {
         // The error reply passes here again: it must commit nothing.
         failed.add(request);
-        throw error;
+        done(error as Error);
+      };
+      let committing;
+      try {
+        committing = SessionHandle.commitNow(session);
+      } catch (error) {
+        fail(error);
+        return;
       }
-      if (setCookie !== undefined) reply.header("set-cookie", setCookie);
-      return payload;
+      if (typeof committing === "object") committing.then(send, fail);
+      else send(committing);
     });
   };
   // Fastify reports a plugin's rejection (a second session plugin in one
