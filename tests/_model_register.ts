@@ -79,7 +79,12 @@ export function registerModel(
     // Each property has a seed of its own: it explores its own sequences,
     // and a replay names it.
     const seed = SEED + seeds + checked[0];
-    test(`${backend.name}: ${name} ${verb} at every generated interleaving`, async () => {
+    // No practical limit, as Node's and Deno's default: without one, Bun
+    // stops a test after 5 s, and it ignores the timeout of an enclosing
+    // describe(). Not Infinity, which Deno takes as about 1 ms.
+    test(`${backend.name}: ${name} ${verb} at every generated interleaving`, {
+      timeout: 2 ** 31 - 1,
+    }, async () => {
       await fc.assert(
         fc.asyncProperty(
           commandsArbitrary(
