@@ -2,6 +2,7 @@
 // stops it again, for tests that drive it over real HTTP.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { BUILDS, type ExampleBuild, prepareExample } from "./_example_build.ts";
 
 /** The repository's root folder. */
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -34,13 +35,42 @@ const COMMANDS: Record<string, string[]> = {
   express: [process.execPath, "--import", "tsx", "examples/demo/express.ts"],
   fastify: [process.execPath, "--import", "tsx", "examples/demo/fastify.ts"],
   worker: [process.execPath, "--import", "tsx", "examples/demo/worker_dev.ts"],
+  // Framework demos: their production build (see PREPARE).
+  elysia: ["node_modules/.bin/bun", "examples/elysia/dist/main.js"],
+  h3: [process.execPath, "examples/h3/dist/main.mjs"],
+  astro: [process.execPath, "examples/astro/serve.mjs"],
+  "react-router": [process.execPath, "examples/react-router/serve.mjs"],
+  next: [process.execPath, "examples/next/start.mjs"],
+  sveltekit: [process.execPath, "examples/sveltekit/start.js"],
 };
 
-/** Starts the demo on `runtime` with extra environment variables. */
-export function startDemo(
+/** Framework demos that are installed and built before they start. */
+const PREPARE: Record<string, ExampleBuild> = {
+  elysia: BUILDS.elysia,
+  h3: BUILDS.h3,
+  astro: BUILDS.astro,
+  "react-router": BUILDS["react-router"],
+  next: BUILDS.next,
+  sveltekit: BUILDS.sveltekit,
+};
+
+/**
+ * Starts the demo on `runtime` with extra environment variables; a framework
+ * demo is installed and built first when needed (not within `timeoutMs`).
+ */
+export async function startDemo(
   runtime: string,
   env: Record<string, string> = {},
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
+): Promise<DemoServer> {
+  if (PREPARE[runtime]) await prepareExample(PREPARE[runtime]);
+  return await spawnDemo(runtime, env, timeoutMs);
+}
+
+function spawnDemo(
+  runtime: string,
+  env: Record<string, string>,
+  timeoutMs: number,
 ): Promise<DemoServer> {
   const [command, ...args] = COMMANDS[runtime];
   const child = spawn(command, args, {
@@ -76,7 +106,12 @@ function stop(child: ChildProcess): Promise<void> {
     return Promise.resolve();
   }
   return new Promise((resolve) => {
-    child.once("exit", () => resolve());
+    // A server that does not end on SIGTERM must not hang the suite.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.kill("SIGTERM");
   });
 }

@@ -1,6 +1,6 @@
 // Runs a Worker in the real workerd runtime through Miniflare, with a Workers
-// KV namespace bound as SESSIONS. Node only: import it dynamically from tests
-// that run on Node.
+// KV namespace bound as SESSIONS and a D1 database as SESSIONS_DB. Node only:
+// import it dynamically from tests that run on Node.
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
@@ -16,6 +16,13 @@ export interface TestKvNamespace extends CloudflareKvStoreNamespace {
   }>;
 }
 
+/** A D1 database binding as the tests use it (see SqliteStoreClient's adapter). */
+export interface TestD1Database {
+  prepare(sql: string): {
+    bind(...values: unknown[]): { all(): Promise<{ results: unknown[] }> };
+  };
+}
+
 /** A running workerd with one Worker and its KV namespace. */
 export interface Workerd {
   /** The SESSIONS namespace, read and written in workerd. */
@@ -27,6 +34,20 @@ export interface Workerd {
   ): Promise<Response>;
   /** Stops workerd. */
   dispose(): Promise<void>;
+  /** The D1 database bound as SESSIONS_DB, driven from Node. */
+  d1Database(): Promise<TestD1Database>;
+}
+
+/** What else to bind besides the KV namespace. */
+export interface WorkerdOptions {
+  /**
+   * Durable Object bindings: binding name to the name of a class that the
+   * Worker's module exports (SQLite-backed), or to the class and its backend.
+   */
+  durableObjects?: Record<
+    string,
+    string | { className: string; useSQLite: boolean }
+  >;
 }
 
 /** Bundles a Worker's entry module into one ES module, as Wrangler would. */
@@ -44,16 +65,30 @@ async function bundleWorker(entryPoint: URL): Promise<string> {
 }
 
 /**
- * Starts workerd, in memory, with the Worker bundled from `entryPoint` and a
- * KV namespace bound as SESSIONS.
+ * Starts workerd, in memory, with the Worker bundled from `entryPoint`, a
+ * KV namespace bound as SESSIONS and the Durable Objects of `options`.
  */
-export async function startWorkerd(entryPoint: URL): Promise<Workerd> {
+export async function startWorkerd(
+  entryPoint: URL,
+  options: WorkerdOptions = {},
+): Promise<Workerd> {
   const script = await bundleWorker(entryPoint);
   const mf = new Miniflare({
     modules: true,
     script,
     compatibilityDate: "2025-01-01",
     kvNamespaces: ["SESSIONS"],
+    d1Databases: ["SESSIONS_DB"],
+    durableObjects: Object.fromEntries(
+      Object.entries(options.durableObjects ?? {}).map((
+        [binding, target],
+      ) => [
+        binding,
+        typeof target === "string"
+          ? { className: target, useSQLite: true }
+          : target,
+      ]),
+    ),
   });
   try {
     await mf.ready;
@@ -67,6 +102,8 @@ export async function startWorkerd(entryPoint: URL): Promise<Workerd> {
       fetch: async (url, init) =>
         await mf.dispatchFetch(url, init) as unknown as Response,
       dispose: () => mf.dispose(),
+      d1Database: async () =>
+        await mf.getD1Database("SESSIONS_DB") as unknown as TestD1Database,
     };
   } catch (error) {
     await mf.dispose();

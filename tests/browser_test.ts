@@ -12,14 +12,20 @@ import {
   type LaunchedBrowser,
 } from "./_browser.ts";
 import { type DemoServer, startDemo } from "./_demo_server.ts";
+import { BUILDS, prepareExample } from "./_example_build.ts";
 
 /** The demo's idle timeout, so that the cookie's expiry can be checked. */
 const SESSION_TTL_SECONDS = 600;
-/** The demos the browser drives: the portable handler, Express, Fastify. */
+/**
+ * The demos the browser drives: the portable handler, Express, Fastify, and
+ * the framework demos, built for production before the first one starts.
+ */
 const DEMOS: [runtime: string, server: string][] = [
   ["deno", "Deno.serve"],
   ["express", "Express"],
   ["fastify", "Fastify"],
+  ["next", "Next.js"],
+  ["sveltekit", "SvelteKit"],
 ];
 
 /** Where the test saves a picture of the page (gitignored). */
@@ -53,6 +59,15 @@ function registerTests(): void {
     return;
   }
 
+  // A framework demo may need installing and building first: once, here,
+  // with time for it, rather than within a suite's start-up timeout.
+  before(async () => {
+    for (const [runtime] of DEMOS) {
+      if (runtime in BUILDS) {
+        await prepareExample(BUILDS[runtime as keyof typeof BUILDS]);
+      }
+    }
+  }, { timeout: 900_000 });
   for (const [runtime, server] of DEMOS) describeDemo(runtime, server);
 }
 

@@ -9,6 +9,12 @@ import assert from "node:assert/strict";
 import { cookiePair } from "./_cookie_jar.ts";
 import { type DemoServer, startDemo } from "./_demo_server.ts";
 import {
+  findPostgresBin,
+  POSTGRES_SEARCHED,
+  type PostgresServer,
+  startPostgresServer,
+} from "./_postgres_server.ts";
+import {
   findRedisServer,
   type RedisServer,
   startRedisServer,
@@ -184,5 +190,118 @@ if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
         },
       );
     }
+  });
+}
+
+// The same over PostgreSQL, which keeps its data across the restart: once it
+// is back, the old cookie finds its session again. And a restart of the demo
+// (on another runtime, even) keeps the sessions too.
+if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
+  const bin = findPostgresBin();
+  const missing = `PostgreSQL was not found (${POSTGRES_SEARCHED})`;
+  if (bin === undefined && process.env.CI === "true") {
+    throw new Error(`${missing}: CI must run the demo outage tests`);
+  }
+  if (bin === undefined) {
+    console.warn(`!!! ${missing}: SKIPPING the demo tests over PostgreSQL`);
+  }
+  const skip = bin === undefined ? missing : false;
+  const env = (postgres: PostgresServer) => ({
+    SESSION_STORE: "postgres",
+    DATABASE_URL: postgres.url,
+  });
+
+  // One at a time: a PostgreSQL cluster and a demo each are heavy enough
+  // that several at once on a small machine slow the 503s past FAIL_FAST_MS.
+  describe("the demo while PostgreSQL goes down and comes back", () => {
+    for (const runtime of RUNTIMES) {
+      test(
+        `${runtime}: 503 while PostgreSQL is down, the same session once it is back`,
+        { skip, timeout: 90_000 },
+        async () => {
+          let postgres: PostgresServer | undefined;
+          let demo: DemoServer | undefined;
+          try {
+            postgres = await startPostgresServer(bin!);
+            demo = await startDemo(runtime, env(postgres));
+            const first = await send(demo, "/count");
+            assert.equal(first.status, 200, first.text);
+            const cookie = cookieOf(first);
+            assert.deepEqual((await send(demo, "/count", cookie)).body, {
+              count: 2,
+            });
+
+            await postgres.stop();
+            assertUnavailable(await send(demo, "/count", cookie), "GET /count");
+            assertUnavailable(await send(demo, "/peek", cookie), "GET /peek");
+            assertUnavailable(
+              await send(demo, "/count"),
+              "GET /count without a cookie",
+            );
+            assertUnavailable(
+              await send(demo, "/login", undefined, "user=ada"),
+              "POST /login without a cookie",
+            );
+            const burst = await Promise.all(
+              Array.from({ length: 50 }, () => send(demo!, "/count", cookie)),
+            );
+            for (const answer of burst) assertUnavailable(answer, "a burst");
+
+            // Back, with its data: the session goes on where it was.
+            await postgres.start();
+            const back = await until200(demo, "/count", cookie, 15_000);
+            assert.deepEqual(back.body, { count: 3 }, "the same session");
+            assert.deepEqual((await send(demo, "/peek", cookie)).body, {
+              count: 3,
+              user: null,
+            });
+          } finally {
+            await demo?.stop();
+            await postgres?.close();
+          }
+        },
+      );
+    }
+
+    test("a restart of the demo keeps its sessions, also on another runtime", {
+      skip,
+      timeout: 90_000,
+    }, async () => {
+      let postgres: PostgresServer | undefined;
+      try {
+        postgres = await startPostgresServer(bin!);
+        let cookie: string | undefined;
+        let expected = 1;
+        for (const runtime of ["node", "deno", "bun", "node"]) {
+          const demo = await startDemo(runtime, env(postgres));
+          try {
+            const answer = await send(demo, "/count", cookie);
+            assert.deepEqual(answer.body, { count: expected++ }, runtime);
+            cookie ??= cookieOf(answer);
+          } finally {
+            await demo.stop();
+          }
+        }
+      } finally {
+        await postgres?.close();
+      }
+    });
+
+    test("the demo does not start while PostgreSQL is down, and says why", {
+      skip,
+      timeout: 90_000,
+    }, async () => {
+      let postgres: PostgresServer | undefined;
+      try {
+        postgres = await startPostgresServer(bin!);
+        await postgres.stop();
+        await assert.rejects(
+          startDemo("node", env(postgres)),
+          /exited with 1:\n(.|\n)*Cannot start the demo: /,
+        );
+      } finally {
+        await postgres?.close();
+      }
+    });
   });
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createDemoApp } from "../examples/demo/app.ts";
 import { readDemoConfig } from "../examples/demo/config.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
+import { RedisStore } from "../src/stores/redis.ts";
 import { SealedCookieStore } from "../src/stores/sealed_cookie.ts";
 import { CookieJar } from "./_cookie_jar.ts";
 import { always, FaultyStore } from "./_stores.ts";
@@ -179,6 +180,46 @@ describe("demo configuration", () => {
     assert.equal(config.sessions.idleTimeoutSeconds, 2);
   });
 
+  test("SESSION_STORE=redis with REDIS_CLUSTER_NODES opens the cluster, not REDIS_URL", async () => {
+    const opened: string[][] = [];
+    const runtime = {
+      name: "Node",
+      redis: () => Promise.reject(new Error("REDIS_URL was used")),
+      redisCluster: (nodes: string[]) => {
+        opened.push(nodes);
+        return Promise.resolve({ eval: () => Promise.resolve(null) });
+      },
+    };
+    const config = await readDemoConfig(
+      env({
+        SESSION_STORE: "redis",
+        REDIS_URL: "redis://127.0.0.1:1",
+        REDIS_CLUSTER_NODES: "127.0.0.1:7000, redis-2:7001,[::1]:7002",
+      }),
+      runtime,
+    );
+    assert.ok(config.sessions.store instanceof RedisStore);
+    assert.deepEqual(opened, [[
+      "127.0.0.1:7000",
+      "redis-2:7001",
+      "[::1]:7002",
+    ]]);
+    for (const nodes of ["127.0.0.1", "127.0.0.1:7000,", "redis://h:1"]) {
+      await assert.rejects(
+        readDemoConfig(
+          env({ SESSION_STORE: "redis", REDIS_CLUSTER_NODES: nodes }),
+          runtime,
+        ),
+        {
+          message:
+            `REDIS_CLUSTER_NODES must be host:port pairs separated by commas, e.g. 127.0.0.1:7000,127.0.0.1:7001, received ${
+              JSON.stringify(nodes)
+            }`,
+        },
+      );
+    }
+  });
+
   test("SESSION_STORE=cookie takes SESSION_SECRET", async () => {
     const config = await readDemoConfig(
       env({ SESSION_STORE: "cookie", SESSION_SECRET: "s".repeat(32) }),
@@ -191,11 +232,15 @@ describe("demo configuration", () => {
     const cases: [Record<string, string>, string][] = [
       [
         { SESSION_STORE: "mongo" },
-        'SESSION_STORE must be one of "memory", "redis", "denokv", "cookie", "cloudflarekv", received "mongo"',
+        'SESSION_STORE must be one of "memory", "redis", "denokv", "cookie", "cloudflarekv", "durable", "postgres", "sqlite", "d1", received "mongo"',
       ],
       [
         { SESSION_STORE: "redis" },
-        "SESSION_STORE=redis needs REDIS_URL, e.g. redis://127.0.0.1:6379",
+        "SESSION_STORE=redis needs REDIS_URL, e.g. redis://127.0.0.1:6379, or REDIS_CLUSTER_NODES, e.g. 127.0.0.1:7000,127.0.0.1:7001",
+      ],
+      [
+        { SESSION_STORE: "redis", REDIS_CLUSTER_NODES: "127.0.0.1:7000" },
+        "SESSION_STORE=redis is not available on Node",
       ],
       [
         { SESSION_STORE: "redis", REDIS_URL: "redis://127.0.0.1:1" },
@@ -204,6 +249,10 @@ describe("demo configuration", () => {
       [
         { SESSION_STORE: "denokv" },
         "SESSION_STORE=denokv is not available on Node",
+      ],
+      [
+        { SESSION_STORE: "durable" },
+        "SESSION_STORE=durable is not available on Node",
       ],
       [
         { SESSION_STORE: "cookie", SESSION_SECRET: "short" },

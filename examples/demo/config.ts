@@ -4,9 +4,17 @@
  *
  * - `PORT`: the port on 127.0.0.1 (default 8000);
  * - `SESSION_STORE`: where sessions live: `memory` (the default), `redis`
- *   (with `REDIS_URL`), `denokv` (Deno only; `DENO_KV_PATH` optionally names
- *   the database file), `cookie` (the sealed cookie store, with
- *   `SESSION_SECRET`), or `cloudflarekv` (the Worker's KV binding);
+ *   (with `REDIS_URL`, or `REDIS_CLUSTER_NODES` for a Redis Cluster:
+ *   `host:port` of some of its masters, separated by commas), `denokv`
+ *   (Deno only; `DENO_KV_PATH` optionally names the database file), `cookie`
+ *   (the sealed cookie store, with `SESSION_SECRET`), `cloudflarekv` (the
+ *   Worker's KV binding), `durable` (the Worker's Durable Objects),
+ *   `postgres` (with `DATABASE_URL`, e.g.
+ *   `postgres://user:password@127.0.0.1:5432/app`; the demo creates the
+ *   store's tables at start), `sqlite` (Deno, Bun and Node; `SQLITE_PATH`
+ *   names the database file, `sesame-sessions.sqlite` in the working
+ *   directory by default; the demo creates the tables at start), or `d1`
+ *   (the Worker's D1 binding; the tables are created on the first request);
  * - `SESSION_TTL`: the idle timeout in seconds (default 1800); the absolute
  *   timeout is 12 hours, or `SESSION_TTL` when that is longer.
  *
@@ -18,11 +26,23 @@ import {
   type CloudflareKvStoreNamespace,
 } from "../../src/stores/cloudflare_kv.ts";
 import {
+  DurableObjectStore,
+  type DurableObjectStoreNamespace,
+} from "../../src/stores/durable_object.ts";
+import {
   DenoKvStore,
   type DenoKvStoreClient,
 } from "../../src/stores/deno_kv.ts";
+import {
+  PostgresStore,
+  type PostgresStoreClient,
+} from "../../src/stores/postgres.ts";
 import { RedisStore, type RedisStoreClient } from "../../src/stores/redis.ts";
 import { SealedCookieStore } from "../../src/stores/sealed_cookie.ts";
+import {
+  SqliteStore,
+  type SqliteStoreClient,
+} from "../../src/stores/sqlite.ts";
 
 /** What a runtime's entry file can open, for the stores that need it. */
 export interface DemoRuntime {
@@ -30,10 +50,23 @@ export interface DemoRuntime {
   name: string;
   /** Connects to Redis at a URL (a Redis that is down is not an error). */
   redis?: (url: string) => Promise<RedisStoreClient>;
+  /** Connects to a Redis Cluster through some of its nodes, as `host:port`. */
+  redisCluster?: (nodes: string[]) => Promise<RedisStoreClient>;
   /** Opens Deno KV, at a path or the default location. */
   denoKv?: (path: string | undefined) => Promise<DenoKvStoreClient>;
   /** The Worker's KV namespace binding. */
   cloudflareKv?: CloudflareKvStoreNamespace;
+  /** The Worker's binding of the SessionDurableObject class. */
+  durableObject?: DurableObjectStoreNamespace;
+  /**
+   * Connects to PostgreSQL at a URL, with a client that fails a statement
+   * at once while the database is down and reconnects once it is back.
+   */
+  postgres?: (url: string) => Promise<PostgresStoreClient>;
+  /** Opens a SQLite database file, creating it if missing. */
+  sqlite?: (path: string) => Promise<SqliteStoreClient>;
+  /** The Worker's D1 database binding, adapted. */
+  d1?: SqliteStoreClient;
 }
 
 /** What the demo needs to start. */
@@ -43,7 +76,17 @@ export interface DemoConfig {
 }
 
 /** The stores the demo knows, by their SESSION_STORE name. */
-const STORES = ["memory", "redis", "denokv", "cookie", "cloudflarekv"];
+const STORES = [
+  "memory",
+  "redis",
+  "denokv",
+  "cookie",
+  "cloudflarekv",
+  "durable",
+  "postgres",
+  "sqlite",
+  "d1",
+];
 
 /**
  * Builds the demo configuration from environment variables.
@@ -82,10 +125,17 @@ async function openStore(
     case "memory":
       return new MemoryStore();
     case "redis": {
+      const nodes = env("REDIS_CLUSTER_NODES");
+      if (nodes) {
+        if (!runtime.redisCluster) throw unavailable();
+        return new RedisStore({
+          client: await runtime.redisCluster(clusterNodes(nodes)),
+        });
+      }
       const url = env("REDIS_URL");
       if (!url) {
         throw new Error(
-          "SESSION_STORE=redis needs REDIS_URL, e.g. redis://127.0.0.1:6379",
+          "SESSION_STORE=redis needs REDIS_URL, e.g. redis://127.0.0.1:6379, or REDIS_CLUSTER_NODES, e.g. 127.0.0.1:7000,127.0.0.1:7001",
         );
       }
       if (!runtime.redis) throw unavailable();
@@ -105,9 +155,36 @@ async function openStore(
       }
       return new SealedCookieStore({ secrets: [secret] });
     }
+    case "postgres": {
+      const url = env("DATABASE_URL");
+      if (!url) {
+        throw new Error(
+          "SESSION_STORE=postgres needs DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/postgres",
+        );
+      }
+      if (!runtime.postgres) throw unavailable();
+      const store = new PostgresStore({ client: await runtime.postgres(url) });
+      // Creates the tables the first time; harmless afterwards.
+      await store.migrate();
+      return store;
+    }
+    case "sqlite":
+    case "d1": {
+      const client = name === "d1" ? runtime.d1 : await runtime.sqlite?.(
+        env("SQLITE_PATH") || "sesame-sessions.sqlite",
+      );
+      if (!client) throw unavailable();
+      const store = new SqliteStore({ client });
+      // Creates the tables the first time; harmless afterwards.
+      await store.migrate();
+      return store;
+    }
     case "cloudflarekv":
       if (!runtime.cloudflareKv) throw unavailable();
       return new CloudflareKvStore({ namespace: runtime.cloudflareKv });
+    case "durable":
+      if (!runtime.durableObject) throw unavailable();
+      return new DurableObjectStore({ namespace: runtime.durableObject });
     default:
       throw new Error(
         `SESSION_STORE must be one of ${
@@ -115,6 +192,22 @@ async function openStore(
         }, received ${JSON.stringify(name)}`,
       );
   }
+}
+
+/** A node of REDIS_CLUSTER_NODES: a host name or IP literal, and a port. */
+const NODE = /^(?:\[[\dA-Fa-f:.]+\]|[\w.-]+):\d{1,5}$/;
+
+/** REDIS_CLUSTER_NODES as a list of `host:port`. */
+function clusterNodes(text: string): string[] {
+  const nodes = text.split(",").map((node) => node.trim());
+  if (!nodes.every((node) => NODE.test(node))) {
+    throw new Error(
+      `REDIS_CLUSTER_NODES must be host:port pairs separated by commas, e.g. 127.0.0.1:7000,127.0.0.1:7001, received ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  return nodes;
 }
 
 function wholeNumber(

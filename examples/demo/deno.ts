@@ -5,14 +5,19 @@
  */
 import { createDemoApp } from "./app.ts";
 import { readDemoConfig } from "./config.ts";
-import { connectIoredis } from "./ioredis.ts";
+import { connectIoredis, connectIoredisCluster } from "./ioredis.ts";
+import { openNodeSqlite } from "./node_sqlite.ts";
+import { connectPostgresJs } from "./postgres_js.ts";
 
 let config;
 try {
   config = await readDemoConfig((name) => Deno.env.get(name), {
     name: "Deno",
     redis: connectIoredis,
+    redisCluster: connectIoredisCluster,
     denoKv: (path) => Deno.openKv(path),
+    postgres: connectPostgresJs,
+    sqlite: openNodeSqlite,
   });
 } catch (error) {
   console.error(`Cannot start the demo: ${(error as Error).message}`);

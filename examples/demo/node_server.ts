@@ -11,19 +11,25 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import process from "node:process";
 import type { Duplex } from "node:stream";
 import { type DemoConfig, readDemoConfig } from "./config.ts";
-import { connectIoredis } from "./ioredis.ts";
+import { connectIoredis, connectIoredisCluster } from "./ioredis.ts";
+import { openBetterSqlite3 } from "./better_sqlite3.ts";
+import { connectPg } from "./pg.ts";
 import { type DemoAnswer, type DemoPost, HTML_TYPE } from "./routes.ts";
 
 /**
  * Reads the demo's configuration from the environment, with the stores Node
- * can open (memory, Redis through ioredis, the sealed cookie store); on a
- * mistake, says what is wrong and exits.
+ * can open (memory, Redis or a Redis Cluster through ioredis, PostgreSQL
+ * through a `pg` pool, SQLite through better-sqlite3, the sealed cookie
+ * store); on a mistake, says what is wrong and exits.
  */
 export async function readNodeDemoConfig(): Promise<DemoConfig> {
   try {
     return await readDemoConfig((name) => process.env[name], {
       name: "Node",
       redis: connectIoredis,
+      redisCluster: connectIoredisCluster,
+      postgres: connectPg,
+      sqlite: openBetterSqlite3,
     });
   } catch (error) {
     console.error(`Cannot start the demo: ${(error as Error).message}`);

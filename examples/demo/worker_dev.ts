@@ -1,6 +1,8 @@
 /**
  * Serves the demo Worker in the real workerd runtime, through Miniflare, on
- * 127.0.0.1:`PORT`, with a KV namespace bound as `SESSIONS` (in memory):
+ * 127.0.0.1:`PORT`, with a KV namespace bound as `SESSIONS` and the
+ * `SessionDurableObject` class bound as `SESSION_OBJECTS` and a D1 database
+ * bound as `SESSIONS_DB` (all in memory):
  * `npm run demo:worker`. `SESSION_STORE`, `SESSION_TTL` and `SESSION_SECRET`
  * become the Worker's variables.
  *
@@ -24,6 +26,17 @@ try {
   port = (await readDemoConfig(env, {
     name: "Cloudflare Workers",
     cloudflareKv: placeholder,
+    durableObject: {
+      idFromName: () => {
+        throw new Error("not in the Worker");
+      },
+      get: () => {
+        throw new Error("not in the Worker");
+      },
+    },
+    // Answers every statement with no rows: enough for the store's
+    // migrate() to find nothing wrong here; the Worker's own runs in workerd.
+    d1: { all: () => [] },
   })).port;
 } catch (error) {
   console.error(`Cannot start the demo: ${(error as Error).message}`);
@@ -51,6 +64,10 @@ const mf = new Miniflare({
   script: bundle.outputFiles[0].text,
   compatibilityDate: "2025-01-01",
   kvNamespaces: ["SESSIONS"],
+  d1Databases: ["SESSIONS_DB"],
+  durableObjects: {
+    SESSION_OBJECTS: { className: "SessionDurableObject", useSQLite: true },
+  },
   bindings,
   host: "127.0.0.1",
   port,

@@ -242,10 +242,10 @@ const encoder = new TextEncoder();
  * (500 MB on the free plan). Keys and subjects are stored as UTF-8 text, so
  * strings with unpaired surrogates (not valid Unicode) are not kept apart.
  * Concurrent saves of one session that lose the compare-and-set are retried
- * by the manager, each retry a read and a write: over a remote database (D1,
- * Turso), where these take milliseconds, a burst of many concurrent
- * requests of one session may use up the manager's `maxCommitAttempts`
- * (10) and fail with `SessionConflictError`; raise it for such traffic.
+ * by the manager, each retry a read and a write, after a random wait that
+ * doubles up to about a second: over a remote database (D1, Turso), where
+ * these take milliseconds, tens of concurrent requests of one session still
+ * land; for more, raise the manager's `maxCommitAttempts` (10).
  *
  * **Errors.** The client's errors pass through as they are (the manager
  * wraps them in a `SessionStoreError` whose `cause` they are), but for a
