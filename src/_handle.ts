@@ -76,6 +76,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   // exists is never empty.
   #changes: Map<string, unknown> | undefined;
   #flashChanges: Map<string, unknown> | undefined;
+  // Flash values taken by this request, for keepFlash(); made at the first.
+  #takenFlash: Map<string, unknown> | undefined;
   #stale: boolean;
   #owner: Owner;
   #ownerChanged = false;
@@ -408,10 +410,60 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   takeFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined {
     if (!Object.hasOwn(this.#incomingFlash, key)) return undefined;
     const value = this.#incomingFlash[key] as Flash[K];
+    this.#take(key, value);
+    return value;
+  }
+
+  peekFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined {
+    return getOwn(this.#incomingFlash, key) as Flash[K] | undefined;
+  }
+
+  takeAllFlash(): Partial<Flash> {
+    const all: SessionData = {};
+    for (const key in this.#incomingFlash) {
+      const value = this.#incomingFlash[key];
+      setOwn(all, key, value);
+      this.#take(key, value);
+    }
+    return all as Partial<Flash>;
+  }
+
+  keepFlash(key?: keyof Flash & string): void {
+    const taken = this.#takenFlash;
+    if (taken === undefined) return;
+    if (key === undefined) {
+      for (const [name, value] of taken) this.#keep(name, value);
+      taken.clear();
+    } else if (taken.has(key)) {
+      this.#keep(key, taken.get(key));
+      taken.delete(key);
+    }
+  }
+
+  /** Takes a flash value: gone from this request's view, and from the store at commit. */
+  #take(key: string, value: unknown): void {
     delete this.#incomingFlash[key];
+    (this.#takenFlash ??= new Map()).set(key, value);
     const flashChanges = this.#flashChanges ??= new Map();
     if (!flashChanges.has(key)) flashChanges.set(key, DELETED);
-    return value;
+  }
+
+  /**
+   * Gives a taken flash value back for a later request. Before a commit,
+   * the removal is simply dropped (nothing to write when nothing else
+   * changed); after one, the value is flashed again. A value that this
+   * request flashed under the same key stays the one for later requests.
+   */
+  #keep(key: string, value: unknown): void {
+    const flashChanges = this.#flashChanges;
+    const change = flashChanges?.get(key);
+    if (change === DELETED) {
+      flashChanges!.delete(key);
+      if (flashChanges!.size === 0) this.#flashChanges = undefined;
+      setOwn(this.#incomingFlash, key, value);
+    } else if (change === undefined) {
+      (this.#flashChanges ??= new Map()).set(key, value);
+    }
   }
 
   regenerate(): void {
@@ -432,6 +484,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     this.#ownerChanged = false;
     this.#changes = undefined;
     this.#flashChanges = undefined;
+    this.#takenFlash = undefined;
     this.#destroyed = true;
     this.#isNew = true;
   }

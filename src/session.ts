@@ -197,6 +197,72 @@ export interface Session<Data = SessionData, Flash = SessionData> {
    */
   takeFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined;
   /**
+   * Reads a flash value set by an earlier request without removing it: it
+   * stays for a later request until `takeFlash()` or `takeAllFlash()` takes
+   * it. For a check ("is there a notice?") that must not consume it.
+   *
+   * @param key The flash value's name.
+   * @returns The value, or `undefined` when there is none (or this request
+   * already took it).
+   */
+  peekFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined;
+  /**
+   * Reads every flash value set by earlier requests and removes them all:
+   * for a layout that shows whatever messages are waiting. To read them all
+   * without removing them, follow it with `keepFlash()`.
+   *
+   * @returns A new object with the values (empty when there are none).
+   *
+   * @example Show every waiting message once
+   * ```ts
+   * import { createSessionManager } from "@sesame/session";
+   *
+   * const sessions = createSessionManager<
+   *   Record<string, never>,
+   *   { notice: string; error: string }
+   * >();
+   * const app = sessions.handler((_request, session) => {
+   *   const { notice, error } = session.takeAllFlash();
+   *   return Response.json({ notice, error });
+   * });
+   * await app(new Request("http://localhost/"));
+   * ```
+   */
+  takeAllFlash(): Partial<Flash>;
+  /**
+   * Keeps flash values that this request took (with `takeFlash()` or
+   * `takeAllFlash()`) for one more request: the next request reads them
+   * again, as if this one had not. For a response that did not show them,
+   * such as a redirect or an error page. Values not taken stay anyway.
+   *
+   * Kept before the commit, a value costs no write when nothing else
+   * changed. A value that this request flashed under the same key wins
+   * over the kept one.
+   *
+   * @param key The flash value to keep; without it, every value this
+   * request took.
+   *
+   * @example Keep the notice across a redirect
+   * ```ts
+   * import { createSessionManager } from "@sesame/session";
+   *
+   * const sessions = createSessionManager<
+   *   Record<string, never>,
+   *   { notice: string }
+   * >();
+   * const app = sessions.handler((request, session) => {
+   *   const notice = session.takeFlash("notice");
+   *   if (new URL(request.url).pathname === "/old") {
+   *     session.keepFlash("notice");
+   *     return Response.redirect(new URL("/new", request.url), 303);
+   *   }
+   *   return new Response(notice ?? "");
+   * });
+   * await app(new Request("http://localhost/old"));
+   * ```
+   */
+  keepFlash(key?: keyof Flash & string): void;
+  /**
    * Moves the session to a new id, keeping its values; when the session is
    * committed, the old id loses them and its cookie is dead from then on. Call
    * it whenever privileges change (login, logout, role change) so that an id
