@@ -38,6 +38,7 @@ export {
 export type {
   Session,
   SessionData,
+  SessionLifetime,
   SessionRequest,
   SubjectOptions,
 } from "./src/session.ts";

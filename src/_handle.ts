@@ -8,6 +8,8 @@
 import {
   type BoundRecord,
   getOwn,
+  isSeconds,
+  lifetimeChoice,
   NO_OWNER,
   type Owner,
   ownerOf,
@@ -18,6 +20,7 @@ import {
 import type {
   Session,
   SessionData,
+  SessionLifetime,
   SessionRequest,
   SubjectOptions,
 } from "./session.ts";
@@ -42,6 +45,8 @@ export interface Loaded {
   data: SessionData;
   flash: SessionData;
   owner: Owner;
+  /** The lifetime the record chose, if any. */
+  lifetime?: SessionLifetime;
 }
 
 /**
@@ -81,6 +86,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   #stale: boolean;
   #owner: Owner;
   #ownerChanged = false;
+  #lifetime: SessionLifetime | undefined;
+  #lifetimeChanged = false;
   #setCookie: string | undefined;
   #destroyed = false;
   #isNew: boolean;
@@ -114,6 +121,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
       this.#data = loaded.data;
       this.#incomingFlash = loaded.flash;
       this.#owner = loaded.owner;
+      this.#lifetime = loaded.lifetime;
     }
   }
 
@@ -192,6 +200,16 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     return this.#ownerChanged;
   }
 
+  /** The lifetime chosen by `setLifetime()` or stored; `undefined`: the manager's. */
+  get lifetime(): SessionLifetime | undefined {
+    return this.#lifetime;
+  }
+
+  /** Whether `setLifetime()` was called since the last commit. */
+  get lifetimeChanged(): boolean {
+    return this.#lifetimeChanged;
+  }
+
   /** The `Set-Cookie` value owed for the request so far. */
   get setCookie(): string | undefined {
     return this.#setCookie;
@@ -200,7 +218,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   /** Whether there is anything to write. */
   get dirty(): boolean {
     return this.#regeneratedFrom !== undefined || this.#changes !== undefined ||
-      this.#flashChanges !== undefined || this.#ownerChanged;
+      this.#flashChanges !== undefined || this.#ownerChanged ||
+      this.#lifetimeChanged;
   }
 
   // --- transitions, made by the backends -------------------------------------
@@ -296,6 +315,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     this.#incomingFlash = record.flash;
     this.#owner = ownerOf(record);
     this.#ownerChanged = false;
+    this.#lifetime = record.lifetime;
+    this.#lifetimeChanged = false;
     this.#changes = undefined;
     this.#flashChanges = undefined;
     if (setCookie !== undefined) this.#setCookie = setCookie;
@@ -345,6 +366,44 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
       ? { subject }
       : { subject, label };
     this.#ownerChanged = true;
+  }
+
+  setLifetime(lifetime: SessionLifetime): void {
+    if (typeof lifetime !== "object" || lifetime === null) {
+      throw new TypeError(
+        `Cannot set session lifetime: lifetime must be an object, received ${
+          lifetime === null ? "null" : typeof lifetime
+        }`,
+      );
+    }
+    for (
+      const name of ["idleTimeoutSeconds", "absoluteTimeoutSeconds"] as const
+    ) {
+      const value = lifetime[name];
+      if (value !== undefined && !isSeconds(value)) {
+        throw new TypeError(
+          `Cannot set session lifetime: ${name} must be a whole number of seconds above 0, received ${
+            typeof value === "number" ? value : typeof value
+          }`,
+        );
+      }
+    }
+    const persistent = lifetime.persistent;
+    if (persistent !== undefined && typeof persistent !== "boolean") {
+      throw new TypeError(
+        `Cannot set session lifetime: persistent must be a boolean, received ${typeof persistent}`,
+      );
+    }
+    // A copy of the fields given: the caller's object is never kept.
+    const choice = lifetimeChoice(lifetime);
+    for (const _ in choice) {
+      this.#lifetime = choice;
+      this.#lifetimeChanged = true;
+      return;
+    }
+    // Nothing chosen: the manager's lifetime.
+    this.#lifetime = undefined;
+    this.#lifetimeChanged = true;
   }
 
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
@@ -482,6 +541,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     this.#incomingFlash = {};
     this.#owner = NO_OWNER;
     this.#ownerChanged = false;
+    this.#lifetime = undefined;
+    this.#lifetimeChanged = false;
     this.#changes = undefined;
     this.#flashChanges = undefined;
     this.#takenFlash = undefined;

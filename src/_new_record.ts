@@ -3,7 +3,7 @@
 // that does not take the write is broken or disagrees about the time: the
 // request fails, and no cookie ever names the id.
 
-import { expiryFor } from "./_lifetime.ts";
+import { expiryFor, lifetimeOf } from "./_lifetime.ts";
 import type { BoundRecord, SessionRecord } from "./_record.ts";
 import type { StoreAccess } from "./_store_access.ts";
 import { indexRecord } from "./_subject_index.ts";
@@ -23,7 +23,8 @@ export async function createRecord(
 ): Promise<BoundRecord> {
   const now = record.createdAt;
   const key = access.keyOf(id);
-  const expiresAt = expiryFor(access.config, record.createdAt, now);
+  const lifetime = lifetimeOf(access.config, record.lifetime);
+  const expiresAt = expiryFor(lifetime, record.createdAt, now);
   const value = access.serialize(record, key);
   // Only a record with a subject has an index entry: no await otherwise.
   if (record.subject !== undefined) await indexRecord(access, record, key);
@@ -75,7 +76,8 @@ export async function overwriteRecord(
   record: SessionRecord,
 ): Promise<BoundRecord | undefined> {
   const now = record.createdAt;
-  const expiresAt = expiryFor(access.config, record.createdAt, now);
+  const lifetime = lifetimeOf(access.config, record.lifetime);
+  const expiresAt = expiryFor(lifetime, record.createdAt, now);
   const value = access.serialize(record, written.key);
   if (record.subject !== undefined) {
     await indexRecord(access, record, written.key);

@@ -2,6 +2,8 @@
 // JSON text: every store can keep it, and parsing it creates own properties
 // only, so keys such as "__proto__" stay plain data.
 
+import type { SessionLifetime } from "./session.ts";
+
 /** A session's stored record. */
 export interface SessionRecord {
   /** When the session was created, in milliseconds since the Unix epoch. */
@@ -14,6 +16,11 @@ export interface SessionRecord {
   subject?: string;
   /** A description of the session for its owner, such as the device. */
   label?: string;
+  /**
+   * The lifetime the application chose for this session; absent, the
+   * manager's (as in records written before lifetimes existed).
+   */
+  lifetime?: SessionLifetime;
   /**
    * The start of the store key the record was written under, so that a
    * store returning a record under the wrong key is noticed.
@@ -65,21 +72,54 @@ export function readRecord(
   parsed: unknown,
 ): SessionRecord | typeof ROTATED | undefined {
   if (!isPlainObject(parsed)) return undefined;
-  const { createdAt, data, flash, rotatedAt, subject, label, key } = parsed;
+  const { createdAt, data, flash, rotatedAt, subject, label, key, lifetime } =
+    parsed;
   if (typeof rotatedAt === "number") return ROTATED;
   if (
     typeof createdAt !== "number" || !Number.isFinite(createdAt) ||
     !isPlainObject(data) || (flash !== undefined && !isPlainObject(flash)) ||
     (subject !== undefined && typeof subject !== "string") ||
     (label !== undefined && typeof label !== "string") ||
-    (key !== undefined && typeof key !== "string")
+    (key !== undefined && typeof key !== "string") ||
+    (lifetime !== undefined && !isLifetime(lifetime))
   ) {
     return undefined;
   }
   // The parsed object is fresh and ours: it becomes the record as it is
   // (other fields it may hold are never read, and never written back).
   if (flash === undefined) parsed.flash = {};
+  // Only the fields it may hold, so that no other is ever written back.
+  if (lifetime !== undefined) parsed.lifetime = lifetimeChoice(lifetime);
   return parsed as unknown as SessionRecord;
+}
+
+/** Whether a stored lifetime has the shape `Session.setLifetime()` writes. */
+function isLifetime(value: unknown): value is SessionLifetime {
+  if (!isPlainObject(value)) return false;
+  const { idleTimeoutSeconds, absoluteTimeoutSeconds, persistent } = value;
+  return (idleTimeoutSeconds === undefined || isSeconds(idleTimeoutSeconds)) &&
+    (absoluteTimeoutSeconds === undefined ||
+      isSeconds(absoluteTimeoutSeconds)) &&
+    (persistent === undefined || typeof persistent === "boolean");
+}
+
+/** A lifetime of the fields given, without the others, in a fixed order. */
+export function lifetimeChoice(lifetime: SessionLifetime): SessionLifetime {
+  const choice: SessionLifetime = {};
+  const { idleTimeoutSeconds, absoluteTimeoutSeconds, persistent } = lifetime;
+  if (idleTimeoutSeconds !== undefined) {
+    choice.idleTimeoutSeconds = idleTimeoutSeconds;
+  }
+  if (absoluteTimeoutSeconds !== undefined) {
+    choice.absoluteTimeoutSeconds = absoluteTimeoutSeconds;
+  }
+  if (persistent !== undefined) choice.persistent = persistent;
+  return choice;
+}
+
+/** Whether a value is a whole, positive number of seconds. */
+export function isSeconds(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 }
 
 /**
@@ -101,6 +141,9 @@ export function serializeRecord(record: SessionRecord, key?: string): string {
   }
   if (record.label !== undefined) {
     text += `,"label":${JSON.stringify(record.label)}`;
+  }
+  if (record.lifetime !== undefined) {
+    text += `,"lifetime":${JSON.stringify(record.lifetime)}`;
   }
   if (key !== undefined) {
     text += `,"key":${JSON.stringify(key.slice(0, KEY_CHECK_LENGTH))}`;

@@ -5,7 +5,7 @@
 // leaves the request in the session it had.
 
 import type { SessionHandle } from "./_handle.ts";
-import { cookieUntil } from "./_lifetime.ts";
+import { cookieUntil, lifetimeOf } from "./_lifetime.ts";
 import { createRecord, overwriteRecord } from "./_new_record.ts";
 import { rebase, type Rebased, recordOf } from "./_changes.ts";
 import { type BoundRecord, ROTATED, serializeRotated } from "./_record.ts";
@@ -52,7 +52,8 @@ export async function rotate(
       // A marker that had expired by the store's clock when it landed deleted
       // the old record instead (its precondition held): the id is retired.
       if (retired.ok || retired.expired === true) {
-        const setCookie = cookieUntil(config, handle, written.expiresAt, now);
+        const lifetime = lifetimeOf(config, record.lifetime);
+        const setCookie = cookieUntil(lifetime, handle, written.expiresAt, now);
         return handle.markSaved(written, record, setCookie);
       }
       if (attempt >= config.maxAttempts) {

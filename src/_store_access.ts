@@ -3,7 +3,7 @@
 // records leave the process); what a stored entry means; the write options
 // and the size limit of a record.
 
-import { pastAbsolute } from "./_lifetime.ts";
+import { lifetimeOf, pastAbsolute } from "./_lifetime.ts";
 import {
   type BoundRecord,
   KEY_CHECK_LENGTH,
@@ -115,7 +115,8 @@ export class StoreAccess {
       return CORRUPT;
     }
     if (record === ROTATED) return ROTATED;
-    if (pastAbsolute(this.config, record.createdAt, now)) return undefined;
+    const lifetime = lifetimeOf(this.config, record.lifetime);
+    if (pastAbsolute(lifetime, record.createdAt, now)) return undefined;
     return { entry, record };
   }
 

@@ -7,7 +7,12 @@
 import type { SessionBackend } from "./_backend.ts";
 import { recordOf } from "./_changes.ts";
 import { SessionHandle } from "./_handle.ts";
-import { cookieUntil, extensionOf } from "./_lifetime.ts";
+import {
+  cookieUntil,
+  extensionOf,
+  lifetimeOf,
+  savedExpiry,
+} from "./_lifetime.ts";
 import { createRecord } from "./_new_record.ts";
 import { describeValue } from "./_options.ts";
 import { type BoundRecord, ownerOf, ROTATED } from "./_record.ts";
@@ -92,6 +97,7 @@ export class StoreBackend implements SessionBackend {
       data: found.record.data,
       flash: found.record.flash,
       owner: ownerOf(found.record),
+      lifetime: found.record.lifetime,
     });
   }
 
@@ -136,7 +142,8 @@ export class StoreBackend implements SessionBackend {
       handle.forgetId();
       throw error;
     }
-    const setCookie = cookieUntil(config, handle, written.expiresAt, now);
+    const lifetime = lifetimeOf(config, record.lifetime);
+    const setCookie = cookieUntil(lifetime, handle, written.expiresAt, now);
     handle.markSaved(written, record, setCookie);
   }
 
@@ -156,12 +163,15 @@ export class StoreBackend implements SessionBackend {
       ? { base: bound, record: recordOf(handle, bound.createdAt) }
       : await reread(access, handle, bound.key);
     const reowned = handle.ownerChanged;
+    const relived = handle.lifetimeChanged;
     for (let attempt = 1; rebased !== undefined; attempt++) {
       const { base, record } = rebased;
       const now = config.now();
-      // The data changes; the expiry moves only when it is due, so that the
-      // record and the browser's cookie always expire together.
-      const extended = extensionOf(config, base, now);
+      // The data changes; the expiry moves only when it is due (or the
+      // lifetime changed), so that the record and the browser's cookie
+      // always expire together.
+      const lifetime = lifetimeOf(config, record.lifetime);
+      const extended = savedExpiry(lifetime, base, now, relived);
       const expiresAt = extended ?? base.expiresAt;
       const value = access.serialize(record, base.key);
       // Indexed before the write, so that the record is never live without
@@ -186,7 +196,7 @@ export class StoreBackend implements SessionBackend {
         const written = { ...base, version: result.version, expiresAt, value };
         const setCookie = extended === undefined
           ? undefined
-          : cookieUntil(config, handle, expiresAt, now);
+          : cookieUntil(lifetime, handle, expiresAt, now);
         return handle.markSaved(written, record, setCookie);
       }
       // Expired by the store's clock: the record is gone, nothing to retry.
@@ -215,7 +225,9 @@ export class StoreBackend implements SessionBackend {
     const access = this.#access;
     const { store, config } = access;
     const now = config.now();
-    const expiresAt = extensionOf(config, bound, now);
+    // Nothing changed: the lifetime is the one the record was read with.
+    const lifetime = lifetimeOf(config, handle.lifetime);
+    const expiresAt = extensionOf(lifetime, bound, now);
     if (expiresAt === undefined) return;
     let base = bound;
     if (!store.compareAndSet) {
@@ -253,7 +265,7 @@ export class StoreBackend implements SessionBackend {
     if (!extended) return handle.markStale();
     handle.markExtended(
       expiresAt,
-      cookieUntil(config, handle, expiresAt, now),
+      cookieUntil(lifetime, handle, expiresAt, now),
       version,
     );
   }

@@ -11,6 +11,7 @@
 //   the old subject until that subject's next listing drops it.
 
 import { SessionHandle } from "./_handle.ts";
+import { lifetimeOf } from "./_lifetime.ts";
 import { ROTATED, type SessionRecord } from "./_record.ts";
 import { sha256Base64url } from "./_sha256.ts";
 import type { Found, StoreAccess } from "./_store_access.ts";
@@ -35,9 +36,10 @@ export class SubjectSessions {
   async list(subject: string, current?: unknown): Promise<SessionInfo[]> {
     const found = await this.#sessionsOf(subject, "list sessions");
     const currentKey = SessionHandle.keyOf(current);
-    const idleMs = this.#access.config.idleMs;
+    const config = this.#access.config;
     return found
       .map(({ key, record, entry }) => {
+        const { idleMs } = lifetimeOf(config, record.lifetime);
         const info: SessionInfo = {
           handle: sha256Base64url(key),
           createdAt: record.createdAt,
@@ -145,6 +147,7 @@ export async function indexRecord(
   const subjects = access.store.subjects;
   if (record.subject === undefined || subjects === undefined) return;
   const subject = record.subject;
-  const until = record.createdAt + access.config.absoluteMs;
+  const until = record.createdAt +
+    lifetimeOf(access.config, record.lifetime).absoluteMs;
   await access.call("index", () => subjects.add(subject, key, until));
 }

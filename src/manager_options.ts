@@ -1,6 +1,7 @@
 // The manager's options, and their validation into a frozen configuration
 // that every part of the manager reads: checked once, at construction.
 
+import type { Lifetime } from "./_lifetime.ts";
 import { describeValue, functionValue, wholeNumber } from "./_options.ts";
 import {
   createSessionCookie,
@@ -57,6 +58,25 @@ export interface SessionManagerOptions {
    * @default {43200}
    */
   absoluteTimeoutSeconds?: number;
+  /**
+   * The longest idle timeout a session may choose with
+   * `Session.setLifetime()`, in seconds: a longer one is lowered to it.
+   * Lowering it applies to sessions already stored once the idle expiry
+   * they were granted passes (at most the old maximum after their last
+   * request).
+   *
+   * @default {idleTimeoutSeconds}
+   */
+  maxIdleTimeoutSeconds?: number;
+  /**
+   * The longest absolute timeout a session may choose with
+   * `Session.setLifetime()`, in seconds ("remember me for 30 days" needs
+   * `30 * 24 * 60 * 60`): a longer one is lowered to it. It is enforced when
+   * a session is read too, so lowering it shortens sessions already stored.
+   *
+   * @default {absoluteTimeoutSeconds}
+   */
+  maxAbsoluteTimeoutSeconds?: number;
   /**
    * How far the idle expiry must move before a request extends it, in
    * seconds. Extending means a store call and a `Set-Cookie`, so a session
@@ -122,12 +142,22 @@ export const ACTION = "Cannot create session manager";
 export interface ManagerConfig {
   /** The session cookie. */
   readonly cookie: SessionCookie;
-  /** `idleTimeoutSeconds`, in milliseconds. */
-  readonly idleMs: number;
-  /** `absoluteTimeoutSeconds`, in milliseconds. */
-  readonly absoluteMs: number;
-  /** `touchIntervalSeconds`, in milliseconds. */
-  readonly touchMs: number;
+  /**
+   * The lifetime of a session that chose none: `idleTimeoutSeconds`,
+   * `absoluteTimeoutSeconds` and `touchIntervalSeconds` in milliseconds, and
+   * the cookie as configured.
+   */
+  readonly lifetime: Lifetime;
+  /** `maxIdleTimeoutSeconds`, in milliseconds. */
+  readonly maxIdleMs: number;
+  /** `maxAbsoluteTimeoutSeconds`, in milliseconds. */
+  readonly maxAbsoluteMs: number;
+  /** Whether the cookie is persistent unless a session chooses otherwise. */
+  readonly persistent: boolean;
+  /** The cookie with `Max-Age`. */
+  readonly persistentCookie: SessionCookie;
+  /** The cookie without `Max-Age`, which the browser drops when it closes. */
+  readonly browserSessionCookie: SessionCookie;
   /** `maxCommitAttempts`. */
   readonly maxAttempts: number;
   /** `rotationGraceSeconds`, in milliseconds. */
@@ -173,9 +203,15 @@ function option(name: keyof SessionManagerOptions) {
   return { action: ACTION, name };
 }
 
-/** The timeouts and intervals, in milliseconds, and the cookie. */
+/** The timeouts and intervals, in milliseconds, and the cookies. */
 function readTimeouts(options: SessionManagerOptions) {
   const cookie = createSessionCookie(options.cookie);
+  // Valid, as createSessionCookie() checked it.
+  const persistent = options.cookie?.persistent !== false;
+  const other = createSessionCookie({
+    ...options.cookie,
+    persistent: !persistent,
+  });
   const idle = wholeNumber(options.idleTimeoutSeconds, {
     ...option("idleTimeoutSeconds"),
     fallback: 1800,
@@ -194,11 +230,30 @@ function readTimeouts(options: SessionManagerOptions) {
       min: 0,
       max: idle - 1,
     }) * 1000;
-  return {
-    cookie,
+  const maxIdle = wholeNumber(options.maxIdleTimeoutSeconds, {
+    ...option("maxIdleTimeoutSeconds"),
+    fallback: idle,
+    min: idle,
+  });
+  const maxAbsolute = wholeNumber(options.maxAbsoluteTimeoutSeconds, {
+    ...option("maxAbsoluteTimeoutSeconds"),
+    fallback: absolute,
+    min: absolute,
+  });
+  const lifetime: Lifetime = Object.freeze({
     idleMs: idle * 1000,
     absoluteMs: absolute * 1000,
     touchMs,
+    cookie,
+  });
+  return {
+    cookie,
+    lifetime,
+    maxIdleMs: maxIdle * 1000,
+    maxAbsoluteMs: maxAbsolute * 1000,
+    persistent,
+    persistentCookie: persistent ? cookie : other,
+    browserSessionCookie: persistent ? other : cookie,
   };
 }
 

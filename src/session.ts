@@ -144,6 +144,57 @@ export interface Session<Data = SessionData, Flash = SessionData> {
    */
   setSubject(subject: string | undefined, options?: SubjectOptions): void;
   /**
+   * Gives this session a lifetime of its own, instead of the manager's: at
+   * login, a short one for a shared computer, a long one for "remember me".
+   * It is stored with the session, so every later request (on any server)
+   * honours it; it stays through `regenerate()`, and `destroy()` drops it.
+   *
+   * Each field left out keeps the manager's value. A timeout above the
+   * manager's `maxIdleTimeoutSeconds` or `maxAbsoluteTimeoutSeconds` is
+   * lowered to it (those default to the manager's own timeouts, so by
+   * default a session can only shorten its lifetime). At commit the
+   * expiry is computed anew from the session's creation and now, and the
+   * cookie is sent again; the server enforces the lifetime as it does the
+   * manager's. Call it after `regenerate()`, which starts the absolute
+   * timeout anew.
+   *
+   * @param lifetime The timeouts, in seconds, and whether the cookie is
+   * persistent.
+   * @throws {TypeError} When a timeout is not a whole number of seconds
+   * above zero, or `persistent` not a boolean.
+   *
+   * @example "Remember me" at login
+   * ```ts
+   * import { createSessionManager } from "@sesame/session";
+   *
+   * const sessions = createSessionManager({
+   *   maxIdleTimeoutSeconds: 30 * 24 * 60 * 60,
+   *   maxAbsoluteTimeoutSeconds: 30 * 24 * 60 * 60,
+   * });
+   * const app = sessions.handler(async (request, session) => {
+   *   const form = await request.formData();
+   *   session.regenerate();
+   *   session.setSubject("user-42");
+   *   if (form.get("remember") === "on") {
+   *     session.setLifetime({
+   *       idleTimeoutSeconds: 7 * 24 * 60 * 60,
+   *       absoluteTimeoutSeconds: 30 * 24 * 60 * 60,
+   *     });
+   *   } else {
+   *     session.setLifetime({ persistent: false });
+   *   }
+   *   return new Response("Signed in");
+   * });
+   * await app(
+   *   new Request("http://localhost/login", {
+   *     method: "POST",
+   *     body: new URLSearchParams({ remember: "on" }),
+   *   }),
+   * );
+   * ```
+   */
+  setLifetime(lifetime: SessionLifetime): void;
+  /**
    * Changes a value by a function of its latest stored value: the
    * read-modify-write for counters, lists and carts.
    *
@@ -318,4 +369,44 @@ export interface SubjectOptions {
    * @default {undefined}
    */
   label?: string;
+}
+
+/**
+ * A session's own lifetime, for `Session.setLifetime()`. Every field left
+ * out keeps the manager's value.
+ *
+ * @example A short session on a shared computer
+ * ```ts
+ * import type { SessionLifetime } from "@sesame/session";
+ *
+ * const shared: SessionLifetime = {
+ *   idleTimeoutSeconds: 5 * 60,
+ *   absoluteTimeoutSeconds: 60 * 60,
+ *   persistent: false,
+ * };
+ * ```
+ */
+export interface SessionLifetime {
+  /**
+   * How long the session lives without requests, in seconds; at most the
+   * manager's `maxIdleTimeoutSeconds`.
+   *
+   * @default {the manager's idleTimeoutSeconds}
+   */
+  idleTimeoutSeconds?: number;
+  /**
+   * How long the session lives from its creation however active it is, in
+   * seconds; at most the manager's `maxAbsoluteTimeoutSeconds`.
+   *
+   * @default {the manager's absoluteTimeoutSeconds}
+   */
+  absoluteTimeoutSeconds?: number;
+  /**
+   * Whether the cookie outlives the browser session: `false` sends it
+   * without `Max-Age`, so that the browser drops it when it closes (the
+   * server-side timeouts still apply).
+   *
+   * @default {the manager's cookie.persistent}
+   */
+  persistent?: boolean;
 }

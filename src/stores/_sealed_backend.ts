@@ -8,9 +8,10 @@ import { recordOf } from "../_changes.ts";
 import { SessionHandle } from "../_handle.ts";
 import {
   expiryFor,
-  extensionOf,
+  lifetimeOf,
   maxAgeSeconds,
   pastAbsolute,
+  savedExpiry,
 } from "../_lifetime.ts";
 import {
   ownerOf,
@@ -59,7 +60,7 @@ export class SealedBackend implements SessionBackend {
       record === undefined || record === ROTATED ||
       typeof id !== "string" || !isSessionId(id) ||
       typeof expiresAt !== "number" || !(expiresAt > now) ||
-      pastAbsolute(config, record.createdAt, now)
+      pastAbsolute(lifetimeOf(config, record.lifetime), record.createdAt, now)
     ) {
       return new SessionHandle(request, this.#save, "unknown cookie");
     }
@@ -75,6 +76,7 @@ export class SealedBackend implements SessionBackend {
       data: record.data,
       flash: record.flash,
       owner: ownerOf(record),
+      lifetime: record.lifetime,
     });
   }
 
@@ -88,10 +90,18 @@ export class SealedBackend implements SessionBackend {
     const bound = handle.regeneratedFrom === undefined
       ? handle.bound
       : undefined;
+    // The lifetime the sealed record will carry: the stored one, or the one
+    // this request chose.
+    const lifetime = lifetimeOf(config, handle.lifetime);
     let createdAt = now;
-    let expiresAt = expiryFor(config, now, now);
+    let expiresAt = expiryFor(lifetime, now, now);
     if (bound !== undefined) {
-      const extended = extensionOf(config, bound, now);
+      const extended = savedExpiry(
+        lifetime,
+        bound,
+        now,
+        handle.lifetimeChanged,
+      );
       if (!handle.dirty && extended === undefined) return;
       createdAt = bound.createdAt;
       expiresAt = extended ?? bound.expiresAt;
@@ -103,6 +113,12 @@ export class SealedBackend implements SessionBackend {
         handle.markDeleted();
         handle.markCleared(config.cookie.serializeDeletion(handle.request));
       }
+      return;
+    }
+    if (!(expiresAt > now)) {
+      // A lifetime chosen now that ended already: the session ends here.
+      handle.markStale();
+      handle.markCleared(config.cookie.serializeDeletion(handle.request));
       return;
     }
     const record = recordOf(handle, createdAt);
@@ -130,7 +146,7 @@ export class SealedBackend implements SessionBackend {
         value: "",
       },
       record,
-      config.cookie.serialize(
+      lifetime.cookie.serialize(
         handle.request,
         value,
         maxAgeSeconds(expiresAt, now),
