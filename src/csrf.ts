@@ -48,7 +48,8 @@
  * host is compared with the request's (its `Host`), as a proxy that ends TLS
  * hides the scheme: use HSTS so that no page of yours is served over plain
  * http. `Sec-Fetch-Site: same-origin` and `none` (the user typed the URL or
- * used a bookmark) pass.
+ * used a bookmark) pass. Behind a proxy that rewrites `Host`, add the app's
+ * public origin to `trustedOrigins` so that old browsers' `Origin` matches.
  *
  * When a request carries **neither header**, it passes the check: it comes
  * from something that is not a browser (curl, a server, a mobile app, which
@@ -315,7 +316,9 @@ export interface CsrfProtection {
    * A new session is saved with the response (as an empty session, when
    * nothing else is set), since its token is only valid once it is: a page
    * with a form must commit its session, as `handler()` and the middlewares
-   * do.
+   * do. Ask for the token after any `regenerate()` or `destroy()` of the
+   * request, which change the id and so the token. A stale session (see
+   * `Session.stale`) is never saved: its token is never valid.
    *
    * @param session The request's session.
    * @returns The token.
@@ -451,9 +454,22 @@ function header(
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
+/**
+ * Whether a request is a fetch `Request` (also one of another realm, or a
+ * server's own lightweight kind): it has a URL and a body to clone.
+ */
+function isFetchRequest(
+  request: Request | CsrfRequestLike,
+): request is Request {
+  return request instanceof Request ||
+    (typeof (request as Request).url === "string" &&
+      typeof (request as Request).clone === "function" &&
+      typeof (request as Request).formData === "function");
+}
+
 /** The host the request was sent to: its URL's, or its `Host` header. */
 function ownHost(request: Request | CsrfRequestLike): string | undefined {
-  if (request instanceof Request) {
+  if (isFetchRequest(request)) {
     try {
       return new URL(request.url).host;
     } catch {
@@ -718,7 +734,7 @@ class Protection implements CsrfProtection {
   ): Promise<string | undefined> {
     const fromHeader = header(request, this.tokenHeader);
     if (fromHeader !== undefined) return fromHeader;
-    if (!(request instanceof Request)) {
+    if (!isFetchRequest(request)) {
       return fieldOf(request.body, this.tokenField);
     }
     if (

@@ -795,6 +795,27 @@ describe("token() and requireToken()", () => {
     assert.equal(await csrf.verifyToken(plain, session), false);
   });
 
+  test("verifyToken() reads the form of a request that is a Request only by its shape", async () => {
+    const { csrf, sessions } = createApp();
+    const session = await sessions.load(new Request(ORIGIN));
+    const real = new Request(ORIGIN, {
+      method: "POST",
+      body: new URLSearchParams({ _csrf: csrf.token(session) }),
+    });
+    // As a server's own lightweight request, or one of another realm.
+    const lookalike = {
+      method: real.method,
+      url: real.url,
+      headers: real.headers,
+      body: real.body,
+      bodyUsed: false,
+      clone: () => real.clone(),
+      formData: () => real.formData(),
+    } as unknown as Request;
+    assert.ok(!(lookalike instanceof Request));
+    assert.equal(await csrf.verifyToken(lookalike, session), true);
+  });
+
   test("a token works with the sealed cookie store, whose id travels in the cookie", async () => {
     const sessions = createSessionManager({
       store: new SealedCookieStore({ secrets: ["x".repeat(32)] }),
