@@ -43,6 +43,7 @@ export type {
   SubjectOptions,
 } from "./src/session.ts";
 export type { SessionCookieOptions } from "./src/cookie.ts";
+export type { SessionEvent } from "./src/events.ts";
 export type {
   SessionStore,
   StoreEntry,

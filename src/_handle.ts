@@ -75,6 +75,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   #bound: BoundRecord | undefined;
   #regeneratedFrom: BoundRecord | undefined;
   #destroyedKey: string | undefined;
+  #destroyedSubject: string | undefined;
   #data: SessionData;
   #incomingFlash: SessionData;
   // Made at the first change (most requests change nothing), so a map that
@@ -165,6 +166,11 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   /** The key of a record that `destroy()` deletes at commit. */
   get destroyedKey(): string | undefined {
     return this.#destroyedKey;
+  }
+
+  /** The subject of the session that `destroy()` ended, for its event. */
+  get destroyedSubject(): string | undefined {
+    return this.#destroyedSubject;
   }
 
   /** The values as this request sees them, changes applied. */
@@ -533,7 +539,10 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
 
   destroy(): void {
     const ended = this.#bound ?? this.#regeneratedFrom;
-    if (ended !== undefined) this.#destroyedKey = ended.key;
+    if (ended !== undefined) {
+      this.#destroyedKey = ended.key;
+      this.#destroyedSubject = this.#owner.subject;
+    }
     this.#bound = undefined;
     this.#regeneratedFrom = undefined;
     this.#id = undefined;

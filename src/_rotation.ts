@@ -4,6 +4,7 @@
 // Until the marker is written the old session stays as it was, so a failure
 // leaves the request in the session it had.
 
+import { publicHandle, reportConflict } from "./_events.ts";
 import type { SessionHandle } from "./_handle.ts";
 import { cookieUntil, lifetimeOf } from "./_lifetime.ts";
 import { createRecord, overwriteRecord } from "./_new_record.ts";
@@ -24,6 +25,8 @@ export async function rotate(
   old: Readonly<BoundRecord>,
 ): Promise<void> {
   const { store, config } = access;
+  const events = config.events;
+  const started = events === undefined ? 0 : performance.now();
   let rebased: Rebased | undefined = { base: old, record: recordOf(handle, 0) };
   if (!store.compareAndSet) rebased = await reread(access, handle, old.key);
   if (rebased === undefined) return handle.markStale();
@@ -54,11 +57,24 @@ export async function rotate(
       if (retired.ok || retired.expired === true) {
         const lifetime = lifetimeOf(config, record.lifetime);
         const setCookie = cookieUntil(lifetime, handle, written.expiresAt, now);
-        return handle.markSaved(written, record, setCookie);
+        handle.markSaved(written, record, setCookie);
+        events?.emit({
+          type: "regenerated",
+          at: now,
+          handle: publicHandle(written.key),
+          previousHandle: publicHandle(old.key),
+          subject: record.subject,
+          createdAt: now,
+          expiresAt: written.expiresAt,
+        });
+        return;
       }
-      if (attempt >= config.maxAttempts) {
-        throw new SessionConflictError(attempt);
+      const gaveUp = attempt >= config.maxAttempts;
+      if (events !== undefined) {
+        const { subject } = record;
+        reportConflict(events, old.key, subject, attempt, gaveUp, started, now);
       }
+      if (gaveUp) throw new SessionConflictError(attempt);
       await backoff(attempt);
       rebased = await reread(access, handle, old.key);
       if (rebased === undefined) return await drop(access, handle, written);

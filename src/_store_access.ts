@@ -3,6 +3,7 @@
 // records leave the process); what a stored entry means; the write options
 // and the size limit of a record.
 
+import { reportExpired } from "./_events.ts";
 import { lifetimeOf, pastAbsolute } from "./_lifetime.ts";
 import {
   type BoundRecord,
@@ -70,21 +71,36 @@ export class StoreAccess {
       pending = withTimeout(pending, this.#timeoutMs);
     }
     if (operation === "set") pending = pending.then(checkSetResult);
+    const events = this.config.events;
+    const started = events === undefined ? 0 : performance.now();
     return pending.catch((cause) => {
       // A store that refuses a record as too large wrote nothing: say so as
       // it is, like the sealed cookie store does.
       if (cause instanceof SessionTooLargeError) throw cause;
-      throw new SessionStoreError(operation, { cause });
+      const error = new SessionStoreError(operation, { cause });
+      events?.emit({
+        type: "store error",
+        at: this.config.now(),
+        handle: undefined,
+        subject: undefined,
+        operation,
+        error,
+        durationMs: performance.now() - started,
+      });
+      throw error;
     });
   }
 
   /**
    * Reads the live record under `key`: `ROTATED` for the marker of a
    * regenerated session, `undefined` for none. A corrupt record is deleted.
+   *
+   * @param opening Whether a request's cookie named the key: a session
+   * found expired is then reported.
    */
-  async read(key: string): Promise<Read> {
+  async read(key: string, opening = false): Promise<Read> {
     const entry = await this.call("get", () => this.store.get(key));
-    const found = this.inspect(key, entry, this.config.now());
+    const found = this.inspect(key, entry, this.config.now(), opening);
     if (found !== CORRUPT) return found;
     await this.call("delete", () => this.store.delete(key));
     return undefined;
@@ -98,10 +114,16 @@ export class StoreAccess {
     key: string,
     entry: Readonly<StoreEntry> | Readonly<SyncEntry> | null | undefined,
     now: number,
+    opening = false,
   ): Read | typeof CORRUPT {
     // Many clients answer null for a missing key.
     if (entry === undefined || entry === null) return undefined;
-    if (!(entry.expiresAt > now)) return undefined;
+    if (!(entry.expiresAt > now)) {
+      if (opening && this.config.events !== undefined) {
+        this.#reportExpired(key, entry, now);
+      }
+      return undefined;
+    }
     // A value that is not text is as corrupt as text that is not a record.
     const record = typeof entry.value === "string"
       ? parseRecord(entry.value)
@@ -116,8 +138,35 @@ export class StoreAccess {
     }
     if (record === ROTATED) return ROTATED;
     const lifetime = lifetimeOf(this.config, record.lifetime);
-    if (pastAbsolute(lifetime, record.createdAt, now)) return undefined;
+    if (pastAbsolute(lifetime, record.createdAt, now)) {
+      const events = this.config.events;
+      if (opening && events !== undefined) {
+        reportExpired(events, key, record, entry.expiresAt, now, true);
+      }
+      return undefined;
+    }
     return { entry, record };
+  }
+
+  /** Reports the record of an entry the store returned past its expiry. */
+  #reportExpired(
+    key: string,
+    entry: Readonly<StoreEntry> | Readonly<SyncEntry>,
+    now: number,
+  ): void {
+    const record = typeof entry.value === "string"
+      ? parseRecord(entry.value)
+      : undefined;
+    if (record === undefined || record === ROTATED) return;
+    const lifetime = lifetimeOf(this.config, record.lifetime);
+    reportExpired(
+      this.config.events!,
+      key,
+      record,
+      entry.expiresAt,
+      now,
+      pastAbsolute(lifetime, record.createdAt, now),
+    );
   }
 
   /** Deletes a record this request created, when it cannot be used after all. */

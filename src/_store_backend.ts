@@ -6,11 +6,18 @@
 
 import type { SessionBackend } from "./_backend.ts";
 import { recordOf } from "./_changes.ts";
+import {
+  publicHandle,
+  reportConflict,
+  reportExpired,
+  reportSession,
+} from "./_events.ts";
 import { SessionHandle } from "./_handle.ts";
 import {
   cookieUntil,
   extensionOf,
   lifetimeOf,
+  pastAbsolute,
   savedExpiry,
 } from "./_lifetime.ts";
 import { createRecord } from "./_new_record.ts";
@@ -73,7 +80,7 @@ export class StoreBackend implements SessionBackend {
     if (this.#sync !== undefined) {
       return this.#handleFor(request, id, key, this.#sync.read(key));
     }
-    return this.#access.read(key).then((found) =>
+    return this.#access.read(key, true).then((found) =>
       this.#handleFor<Data, Flash>(request, id, key, found)
     );
   }
@@ -90,6 +97,12 @@ export class StoreBackend implements SessionBackend {
     }
     if (found === ROTATED) {
       return new SessionHandle(request, this.#save, "rotated cookie");
+    }
+    const events = this.#access.config.events;
+    if (events !== undefined && events.samplesLoad()) {
+      const { record, entry } = found;
+      const now = this.#access.config.now();
+      reportSession(events, "loaded", key, record, entry.expiresAt, now);
     }
     return new SessionHandle(request, this.#save, {
       id,
@@ -109,6 +122,12 @@ export class StoreBackend implements SessionBackend {
     if (destroyed !== undefined) {
       await access.call("delete", () => access.store.delete(destroyed));
       handle.markDeleted();
+      access.config.events?.emit({
+        type: "destroyed",
+        at: access.config.now(),
+        handle: publicHandle(destroyed),
+        subject: handle.destroyedSubject,
+      });
     }
     const bound = handle.bound;
     const old = handle.regeneratedFrom;
@@ -145,6 +164,17 @@ export class StoreBackend implements SessionBackend {
     const lifetime = lifetimeOf(config, record.lifetime);
     const setCookie = cookieUntil(lifetime, handle, written.expiresAt, now);
     handle.markSaved(written, record, setCookie);
+    const events = config.events;
+    if (events !== undefined) {
+      reportSession(
+        events,
+        "created",
+        written.key,
+        record,
+        written.expiresAt,
+        now,
+      );
+    }
   }
 
   /**
@@ -164,6 +194,8 @@ export class StoreBackend implements SessionBackend {
       : await reread(access, handle, bound.key);
     const reowned = handle.ownerChanged;
     const relived = handle.lifetimeChanged;
+    const events = config.events;
+    const started = events === undefined ? 0 : performance.now();
     for (let attempt = 1; rebased !== undefined; attempt++) {
       const { base, record } = rebased;
       const now = config.now();
@@ -200,10 +232,27 @@ export class StoreBackend implements SessionBackend {
         return handle.markSaved(written, record, setCookie);
       }
       // Expired by the store's clock: the record is gone, nothing to retry.
-      if (result.expired === true) break;
-      if (attempt >= config.maxAttempts) {
-        throw new SessionConflictError(attempt);
+      if (result.expired === true) {
+        if (events !== undefined) {
+          const absolute = pastAbsolute(lifetime, record.createdAt, now);
+          reportExpired(events, base.key, record, expiresAt, now, absolute);
+        }
+        break;
       }
+      const gaveUp = attempt >= config.maxAttempts;
+      if (events !== undefined) {
+        const { subject } = record;
+        reportConflict(
+          events,
+          base.key,
+          subject,
+          attempt,
+          gaveUp,
+          started,
+          now,
+        );
+      }
+      if (gaveUp) throw new SessionConflictError(attempt);
       await backoff(attempt);
       rebased = await reread(access, handle, bound.key);
     }

@@ -14,6 +14,7 @@ import {
   savedExpiry,
 } from "./_lifetime.ts";
 import { recordOf } from "./_changes.ts";
+import { reportSession } from "./_events.ts";
 import { CORRUPT, type Read, type StoreAccess } from "./_store_access.ts";
 import type { SyncStore } from "./_sync.ts";
 
@@ -30,7 +31,7 @@ export class SyncPath {
     this.#sharesClock = sync.clock === access.config.now;
   }
 
-  /** `StoreAccess.read()`, answered at once. */
+  /** `StoreAccess.read()` for a request's cookie, answered at once. */
   read(key: string): Read {
     const access = this.#access;
     const now = access.config.now();
@@ -38,6 +39,7 @@ export class SyncPath {
       key,
       this.#sync.get(key, this.#storeNow(now)),
       now,
+      true,
     );
     if (found !== CORRUPT) return found;
     void access.store.delete(key);
@@ -109,6 +111,10 @@ export class SyncPath {
       record,
       cookieUntil(lifetime, handle, expiresAt, now),
     );
+    const events = config.events;
+    if (events !== undefined) {
+      reportSession(events, "created", key, record, expiresAt, now);
+    }
     return true;
   }
 

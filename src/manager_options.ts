@@ -1,6 +1,7 @@
 // The manager's options, and their validation into a frozen configuration
 // that every part of the manager reads: checked once, at construction.
 
+import { EventSink } from "./_events.ts";
 import type { Lifetime } from "./_lifetime.ts";
 import { describeValue, functionValue, wholeNumber } from "./_options.ts";
 import {
@@ -8,6 +9,7 @@ import {
   type SessionCookie,
   type SessionCookieOptions,
 } from "./cookie.ts";
+import type { SessionEvent } from "./events.ts";
 import type { SessionStore } from "./store.ts";
 import type { SealedCookieStore } from "./stores/sealed_cookie.ts";
 
@@ -127,6 +129,34 @@ export interface SessionManagerOptions {
    */
   rotationGraceSeconds?: number;
   /**
+   * Hears what happens to sessions: created, loaded (sampled), regenerated,
+   * destroyed, expired, revoked, a conflicting save, a failing store (see
+   * {@linkcode SessionEvent}). Called synchronously where it happens; it
+   * cannot break a request: what it throws or rejects goes to
+   * `onEventError`. Do slow work (a network call) without awaiting it.
+   *
+   * Without a listener nothing is computed for events, not even the
+   * handle's hash: the option costs nothing when unused.
+   *
+   * @default {undefined}
+   */
+  onEvent?: (event: SessionEvent) => void | Promise<void>;
+  /**
+   * Receives what `onEvent` threw or rejected, with the event. Without it
+   * such errors are dropped (sesame writes to no console of its own).
+   *
+   * @default {undefined}
+   */
+  onEventError?: (error: unknown, event: SessionEvent) => void;
+  /**
+   * The share of loads reported as `"loaded"` events, from `0` (none) to
+   * `1` (every load that found a live session): loads are the most frequent
+   * event by far.
+   *
+   * @default {0}
+   */
+  loadedEventSampleRate?: number;
+  /**
    * The clock, in milliseconds since the Unix epoch. Replace it in tests to
    * move time without waiting.
    *
@@ -168,6 +198,8 @@ export interface ManagerConfig {
   readonly maxRecordBytes: number;
   /** The clock. */
   readonly now: () => number;
+  /** Where events go; `undefined` without an `onEvent` listener. */
+  readonly events: EventSink | undefined;
 }
 
 /**
@@ -193,6 +225,7 @@ export function readConfig(options: SessionManagerOptions): ManagerConfig {
   });
   return Object.freeze({
     now,
+    events: readEvents(options),
     ...readTimeouts(options),
     ...readLimits(options),
   });
@@ -284,4 +317,30 @@ function readLimits(options: SessionManagerOptions) {
       min: 64,
     }),
   };
+}
+
+/** The event sink, when there is a listener. */
+function readEvents(options: SessionManagerOptions): EventSink | undefined {
+  const noop = () => {};
+  const listener = functionValue<(event: SessionEvent) => unknown>(
+    options.onEvent,
+    { ...option("onEvent"), fallback: noop },
+  );
+  const onError = functionValue<(error: unknown, event: SessionEvent) => void>(
+    options.onEventError,
+    { ...option("onEventError"), fallback: noop },
+  );
+  const rate = options.loadedEventSampleRate;
+  if (
+    rate !== undefined &&
+    (typeof rate !== "number" || !(rate >= 0 && rate <= 1))
+  ) {
+    throw new (typeof rate === "number" ? RangeError : TypeError)(
+      `${ACTION}: loadedEventSampleRate must be a number from 0 to 1, received ${
+        describeValue(rate)
+      }`,
+    );
+  }
+  if (listener === noop) return undefined;
+  return new EventSink(listener, onError, rate ?? 0);
 }
