@@ -25,7 +25,8 @@ export async function createRecord(
   const key = access.keyOf(id);
   const lifetime = lifetimeOf(access.config, record.lifetime);
   const expiresAt = expiryFor(lifetime, record.createdAt, now);
-  const value = access.serialize(record, key);
+  const secret = access.secretFor(id);
+  const value = await access.encode(record, key, secret);
   // Only a record with a subject has an index entry: no await otherwise.
   if (record.subject !== undefined) await indexRecord(access, record, key);
   const result = await access.call(
@@ -55,13 +56,15 @@ export async function createRecord(
       throw error;
     }
   }
-  return {
+  const bound: BoundRecord = {
     key,
     version: result.version,
     expiresAt,
     createdAt: record.createdAt,
     value,
   };
+  if (secret !== undefined) bound.secret = secret;
+  return bound;
 }
 
 /**
@@ -78,7 +81,7 @@ export async function overwriteRecord(
   const now = record.createdAt;
   const lifetime = lifetimeOf(access.config, record.lifetime);
   const expiresAt = expiryFor(lifetime, record.createdAt, now);
-  const value = access.serialize(record, written.key);
+  const value = await access.encode(record, written.key, written.secret);
   if (record.subject !== undefined) {
     await indexRecord(access, record, written.key);
   }

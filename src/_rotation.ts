@@ -28,7 +28,7 @@ export async function rotate(
   const events = config.events;
   const started = events === undefined ? 0 : performance.now();
   let rebased: Rebased | undefined = { base: old, record: recordOf(handle, 0) };
-  if (!store.compareAndSet) rebased = await reread(access, handle, old.key);
+  if (!store.compareAndSet) rebased = await reread(access, handle, old);
   if (rebased === undefined) return handle.markStale();
   let written: BoundRecord | undefined;
   try {
@@ -76,7 +76,7 @@ export async function rotate(
       }
       if (gaveUp) throw new SessionConflictError(attempt);
       await backoff(attempt);
-      rebased = await reread(access, handle, old.key);
+      rebased = await reread(access, handle, old);
       if (rebased === undefined) return await drop(access, handle, written);
     }
   } catch (error) {
@@ -103,15 +103,16 @@ async function drop(
 }
 
 /**
- * The handle's changes on the latest record under `key`; `undefined` when it
+ * The handle's changes on the latest record of `bound`; `undefined` when it
  * was destroyed or regenerated meanwhile.
  */
 export async function reread(
   access: StoreAccess,
   handle: SessionHandle,
-  key: string,
+  bound: Readonly<BoundRecord>,
 ): Promise<Rebased | undefined> {
-  const latest = await access.read(key);
+  const key = bound.key;
+  const latest = await access.read(key, false, { secret: bound.secret });
   if (latest === undefined || latest === ROTATED) return undefined;
   return rebase(handle, key, latest);
 }

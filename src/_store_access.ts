@@ -13,6 +13,7 @@ import {
   serializeRecord,
   type SessionRecord,
 } from "./_record.ts";
+import { openRecord, RecordSecret, sealRecord } from "./_record_seal.ts";
 import type { SyncEntry } from "./_sync.ts";
 import {
   SessionStoreError,
@@ -27,6 +28,8 @@ import type { SessionStore, StoreEntry, StoreSetOptions } from "./store.ts";
 export interface Found {
   entry: Readonly<StoreEntry> | Readonly<SyncEntry>;
   record: SessionRecord;
+  /** The key that opened the record, when it was sealed. */
+  secret?: RecordSecret;
 }
 
 /** What a read finds: a live record, a rotated id's marker, or nothing. */
@@ -52,9 +55,41 @@ export class StoreAccess {
       : config.storeTimeoutMs;
   }
 
-  /** The store key of an id: the id itself only for in-process stores. */
+  /**
+   * The store key of an id: the id itself only for in-process stores that
+   * keep records in clear.
+   */
   keyOf(id: string): string {
-    return this.store.inProcess === true ? id : hashSessionId(id);
+    return this.store.inProcess === true && !this.config.encryptAtRest
+      ? id
+      : hashSessionId(id);
+  }
+
+  /**
+   * The key to seal a session's records with, when the manager encrypts at
+   * rest (or the bound record was sealed): `undefined` in clear.
+   */
+  secretFor(
+    id: string,
+    bound?: { readonly secret?: RecordSecret },
+  ): RecordSecret | undefined {
+    return bound?.secret ??
+      (this.config.encryptAtRest ? new RecordSecret(id) : undefined);
+  }
+
+  /**
+   * `serialize()`, sealing the values first when there is a secret. The
+   * record itself is left as it is.
+   */
+  async encode(
+    record: SessionRecord,
+    key: string,
+    secret: RecordSecret | undefined,
+  ): Promise<string> {
+    return this.serialize(
+      secret === undefined ? record : await sealRecord(record, secret),
+      key,
+    );
   }
 
   /** Runs a store call, turning a failure into a `SessionStoreError`. */
@@ -95,12 +130,33 @@ export class StoreAccess {
    * Reads the live record under `key`: `ROTATED` for the marker of a
    * regenerated session, `undefined` for none. A corrupt record is deleted.
    *
+   * A sealed record is opened with `secret`, or from the `id` when a
+   * request's cookie named it; without either, only its readable part is
+   * there (its values empty), which is all a listing needs.
+   *
    * @param opening Whether a request's cookie named the key: a session
    * found expired is then reported.
    */
-  async read(key: string, opening = false): Promise<Read> {
+  async read(
+    key: string,
+    opening = false,
+    unlock?: { id?: string; secret?: RecordSecret },
+  ): Promise<Read> {
     const entry = await this.call("get", () => this.store.get(key));
-    const found = this.inspect(key, entry, this.config.now(), opening);
+    let found = this.inspect(key, entry, this.config.now(), opening);
+    if (
+      found !== CORRUPT && found !== undefined && found !== ROTATED &&
+      found.record.sealed !== undefined && unlock !== undefined
+    ) {
+      const secret = unlock.secret ??
+        (unlock.id === undefined ? undefined : new RecordSecret(unlock.id));
+      // Sealed under a key this request does not have (a manager that
+      // encrypts wrote it meanwhile): as if gone, and left as it is.
+      if (secret === undefined) return undefined;
+      found = await openRecord(found.record, secret)
+        ? { ...found, secret }
+        : CORRUPT;
+    }
     if (found !== CORRUPT) return found;
     await this.call("delete", () => this.store.delete(key));
     return undefined;
@@ -222,14 +278,19 @@ export class StoreAccess {
 }
 
 /** What a handle remembers of the record it read. */
-export function bind(key: string, { entry, record }: Found): BoundRecord {
-  return {
+export function bind(
+  key: string,
+  { entry, record, secret }: Found,
+): BoundRecord {
+  const bound: BoundRecord = {
     key,
     version: entry.version,
     expiresAt: entry.expiresAt,
     createdAt: record.createdAt,
     value: entry.value,
   };
+  if (secret !== undefined) bound.secret = secret;
+  return bound;
 }
 
 /** A version as stores take it: text, or `null` for "no record". */

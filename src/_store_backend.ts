@@ -27,6 +27,7 @@ import { reread, rotate } from "./_rotation.ts";
 import {
   backoff,
   bind,
+  type Found,
   type Read,
   StoreAccess,
   versionText,
@@ -60,7 +61,8 @@ export class StoreBackend implements SessionBackend {
     this.#access = new StoreAccess(checked, config);
     // Granted by the store itself (MemoryStore, not its subclasses).
     const sync = (checked as { [SYNC]?: SyncStore })[SYNC];
-    this.#sync = sync === undefined
+    // Encryption is asynchronous (crypto.subtle): no synchronous path.
+    this.#sync = sync === undefined || config.encryptAtRest
       ? undefined
       : new SyncPath(this.#access, sync);
     this.subjects = checked.subjects === undefined
@@ -80,7 +82,7 @@ export class StoreBackend implements SessionBackend {
     if (this.#sync !== undefined) {
       return this.#handleFor(request, id, key, this.#sync.read(key));
     }
-    return this.#access.read(key, true).then((found) =>
+    return this.#access.read(key, true, { id }).then((found) =>
       this.#handleFor<Data, Flash>(request, id, key, found)
     );
   }
@@ -106,12 +108,24 @@ export class StoreBackend implements SessionBackend {
     }
     return new SessionHandle(request, this.#save, {
       id,
-      record: bind(key, found),
+      record: this.#bind(id, key, found),
       data: found.record.data,
       flash: found.record.flash,
       owner: ownerOf(found.record),
       lifetime: found.record.lifetime,
     });
+  }
+
+  /**
+   * What a handle remembers of the record it loaded, with the key of its
+   * sealed records when it has them or the manager encrypts at rest (so
+   * that a regeneration can still open the old record, its id gone).
+   */
+  #bind(id: string, key: string, found: Found): BoundRecord {
+    const bound = bind(key, found);
+    const secret = this.#access.secretFor(id, bound);
+    if (secret !== undefined) bound.secret = secret;
+    return bound;
   }
 
   /** Saves a handle: deletes, rotates, creates, updates or touches. */
@@ -191,9 +205,10 @@ export class StoreBackend implements SessionBackend {
     const { store, config } = access;
     let rebased = store.compareAndSet
       ? { base: bound, record: recordOf(handle, bound.createdAt) }
-      : await reread(access, handle, bound.key);
+      : await reread(access, handle, bound);
     const reowned = handle.ownerChanged;
     const relived = handle.lifetimeChanged;
+    const secret = access.secretFor(handle.id, bound);
     const events = config.events;
     const started = events === undefined ? 0 : performance.now();
     for (let attempt = 1; rebased !== undefined; attempt++) {
@@ -205,7 +220,7 @@ export class StoreBackend implements SessionBackend {
       const lifetime = lifetimeOf(config, record.lifetime);
       const extended = savedExpiry(lifetime, base, now, relived);
       const expiresAt = extended ?? base.expiresAt;
-      const value = access.serialize(record, base.key);
+      const value = await access.encode(record, base.key, secret);
       // Indexed before the write, so that the record is never live without
       // its entry; a write that then fails leaves an entry that the next
       // listing drops, and the old subject's entry untouched.
@@ -226,6 +241,7 @@ export class StoreBackend implements SessionBackend {
           await indexRecord(access, record, base.key);
         }
         const written = { ...base, version: result.version, expiresAt, value };
+        if (secret !== undefined) written.secret = secret;
         const setCookie = extended === undefined
           ? undefined
           : cookieUntil(lifetime, handle, expiresAt, now);
@@ -254,7 +270,7 @@ export class StoreBackend implements SessionBackend {
       }
       if (gaveUp) throw new SessionConflictError(attempt);
       await backoff(attempt);
-      rebased = await reread(access, handle, bound.key);
+      rebased = await reread(access, handle, bound);
     }
     handle.markStale();
   }

@@ -129,6 +129,25 @@ export interface SessionManagerOptions {
    */
   rotationGraceSeconds?: number;
   /**
+   * Whether session values are encrypted at rest: each record's values and
+   * flash values are sealed with AES-256-GCM under a key derived from the
+   * session id itself. The store keeps only the id's SHA-256 (also the
+   * memory store, then), so a dump of the store reveals no session data,
+   * even together with the server's configuration: only a request carrying
+   * the cookie opens its record. The creation time, the subject and label
+   * (for `listSessions()`) and the lifetime stay readable, bound to the
+   * ciphertext so that they cannot be changed in the store.
+   *
+   * It costs a key derivation and an encryption per write, a decryption per
+   * read, and the memory store's synchronous path. Records written in
+   * clear before it was turned on are read and sealed at their next write;
+   * sealed records stay readable after it is turned off. Not for the sealed
+   * cookie store, which encrypts the whole session anyway.
+   *
+   * @default {false}
+   */
+  encryptAtRest?: boolean;
+  /**
    * Hears what happens to sessions: created, loaded (sampled), regenerated,
    * destroyed, expired, revoked, a conflicting save, a failing store (see
    * {@linkcode SessionEvent}). Called synchronously where it happens; it
@@ -198,6 +217,8 @@ export interface ManagerConfig {
   readonly maxRecordBytes: number;
   /** The clock. */
   readonly now: () => number;
+  /** `encryptAtRest`. */
+  readonly encryptAtRest: boolean;
   /** Where events go; `undefined` without an `onEvent` listener. */
   readonly events: EventSink | undefined;
 }
@@ -226,6 +247,7 @@ export function readConfig(options: SessionManagerOptions): ManagerConfig {
   return Object.freeze({
     now,
     events: readEvents(options),
+    encryptAtRest: readEncryptAtRest(options),
     ...readTimeouts(options),
     ...readLimits(options),
   });
@@ -343,4 +365,26 @@ function readEvents(options: SessionManagerOptions): EventSink | undefined {
   }
   if (listener === noop) return undefined;
   return new EventSink(listener, onError, rate ?? 0);
+}
+
+/** `encryptAtRest`, checked. */
+function readEncryptAtRest(options: SessionManagerOptions): boolean {
+  const value = options.encryptAtRest;
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(
+      `${ACTION}: encryptAtRest must be a boolean, received ${
+        describeValue(value)
+      }`,
+    );
+  }
+  if (
+    value && (options.store as { sealed?: unknown } | undefined)?.sealed ===
+      true
+  ) {
+    throw new TypeError(
+      `${ACTION}: encryptAtRest is for stores that keep records; the sealed cookie store encrypts the whole session already, leave it unset`,
+    );
+  }
+  return value;
 }

@@ -32,9 +32,13 @@ export const BACKENDS: { name: string; makeStore: MakeStore; sync: boolean }[] =
     },
   ];
 
+/** Stores whose managers `setupWith()` makes with `encryptAtRest`. */
+const ENCRYPTED = new WeakSet<object>();
+
 /**
  * The backends every behaviour test runs on: the store backend on both of
- * its paths, and the sealed cookie store's.
+ * its paths, the store backend encrypting at rest, and the sealed cookie
+ * store's.
  */
 export const EVERY_BACKEND: {
   name: string;
@@ -42,6 +46,14 @@ export const EVERY_BACKEND: {
   sealed?: boolean;
 }[] = [
   ...BACKENDS,
+  {
+    name: "async path, encrypted at rest",
+    makeStore: (now) => {
+      const store = new RecordingStore({ now, inProcess: true });
+      ENCRYPTED.add(store);
+      return store;
+    },
+  },
   {
     name: "sealed cookie",
     sealed: true,
@@ -63,6 +75,7 @@ export function setupWith<Store extends SessionStore | SealedCookieStore>(
   const sessions = createSessionManager<Data, { notice: string }>({
     store,
     now: clock.now,
+    ...(ENCRYPTED.has(store) ? { encryptAtRest: true } : {}),
     ...options,
   });
   const jar = new CookieJar();
