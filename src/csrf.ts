@@ -451,7 +451,9 @@ function header(
   const value = (headers as Record<string, string | string[] | undefined>)[
     name
   ];
-  return Array.isArray(value) ? value.join(", ") : value;
+  // Only own string values: a plain object inherits "constructor" and the like.
+  if (typeof value === "string") return value;
+  return Array.isArray(value) ? value.join(", ") : undefined;
 }
 
 /**

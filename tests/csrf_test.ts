@@ -228,6 +228,16 @@ describe("check()", () => {
     });
   });
 
+  test("reads no inherited property of a Node headers object as a header", async () => {
+    const csrf = createCsrfProtection({ tokenHeader: "constructor" });
+    const { sessions } = createApp();
+    const session = await sessions.load(new Request(ORIGIN));
+    assert.equal(
+      await csrf.verifyToken({ method: "POST", headers: {} }, session),
+      false,
+    );
+  });
+
   test("answers with shared, frozen verdicts", () => {
     const request = new Request(`${ORIGIN}/`, { method: "POST" });
     const first = csrf.check(request);
