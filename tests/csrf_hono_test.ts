@@ -1,8 +1,11 @@
 // The CSRF middlewares of src/middleware/hono.ts in a real Hono app over real
 // HTTP on 127.0.0.1 (node:http through @hono/node-server, on Deno, Bun and
-// Node alike): what a Hono user relies on, on both of the manager's paths.
-import { describe, test } from "node:test";
+// Node alike): what a Hono user relies on, on both of the manager's paths;
+// and, on Node, in headless Chromium, whose own headers the check reads.
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
+import type { Page } from "playwright-core";
 import { Hono } from "hono";
 import { getRequestListener } from "@hono/node-server";
 import { createSessionManager } from "../src/manager.ts";
@@ -18,13 +21,21 @@ import {
   createCsrfTokenMiddleware,
   createSessionMiddleware,
 } from "../src/middleware/hono.ts";
+import { MemoryStore } from "../src/stores/memory.ts";
 import { RecordingStore } from "./_stores.ts";
 import {
   type Client,
   listen,
+  type Listening,
   STORE_PATHS,
   withServer,
 } from "./_node_server.ts";
+import {
+  CHROMIUM_PATH,
+  hasChromium,
+  launchBrowser,
+  type LaunchedBrowser,
+} from "./_browser.ts";
 
 type Data = { note: string; seen: boolean };
 type Env = { Variables: { session: Session<Data> } };
@@ -327,3 +338,162 @@ describe("Hono CSRF middlewares, set up wrongly", () => {
     assert.ok(!(caught instanceof CsrfError));
   });
 });
+
+// --- in a real browser ---------------------------------------------------
+//
+// Chromium sends the headers the check reads, and decides what SameSite=Lax
+// lets through: a page on 127.0.0.1 at another port is same-site (ports do
+// not count) but cross-origin, so its forms post *with* the cookie, which
+// is the gap the check closes; a page on localhost is cross-site. The
+// forged forms even carry the victim's valid token, so that only the
+// origin check can refuse them. playwright-core drives Chromium from Node
+// only: on Deno and Bun this part registers nothing.
+
+if (!("Deno" in globalThis) && !("Bun" in globalThis)) registerBrowserTests();
+
+/** What the app saw of a POST, before any check ran. */
+interface SeenPost {
+  site: string | undefined;
+  origin: string | undefined;
+  cookie: boolean;
+}
+
+function registerBrowserTests(): void {
+  if (!hasChromium()) {
+    const reason = `${CHROMIUM_PATH} is missing (apt-get install -y chromium)`;
+    if (process.env.CI === "true") {
+      test("Chromium is installed for the CSRF browser tests", () => {
+        assert.fail(`CI must run the browser tests, but ${reason}`);
+      });
+      return;
+    }
+    console.warn(`\n!!! SKIPPING the CSRF browser tests: ${reason} !!!\n`);
+    test("CSRF in Chromium", { skip: reason }, () => {});
+    return;
+  }
+
+  describe("Hono CSRF middlewares in Chromium", { timeout: 120_000 }, () => {
+    const seen: SeenPost[] = [];
+    let app: Listening | undefined;
+    let attacker: Listening | undefined;
+    let launched: LaunchedBrowser | undefined;
+    let page: Page;
+    let token = "";
+
+    before(async () => {
+      const hono = createApp(() => new MemoryStore());
+      const outer = new Hono();
+      outer.use(async (c, next) => {
+        if (c.req.method === "POST") {
+          seen.push({
+            site: c.req.header("sec-fetch-site"),
+            origin: c.req.header("origin"),
+            cookie: c.req.header("cookie") !== undefined,
+          });
+        }
+        await next();
+      });
+      outer.route("/", hono);
+      const started = await Promise.allSettled([
+        listen(getRequestListener(outer.fetch)),
+        // The attacker's page: a form that posts itself to the app at once.
+        listen((req, res) => {
+          const url = new URL(req.url ?? "/", "http://attacker.test");
+          const target = url.searchParams.get("target") ?? "";
+          const stolen = url.searchParams.get("token") ?? "";
+          res.setHeader("content-type", "text/html; charset=utf-8");
+          res.end(
+            `<!doctype html><form method="post" action="${target}/note">
+              <input type="hidden" name="_csrf" value="${stolen}">
+              <input type="hidden" name="note" value="forged">
+            </form><script>document.forms[0].submit()</script>`,
+          );
+        }),
+        launchBrowser(),
+      ]);
+      if (started[0].status === "fulfilled") app = started[0].value;
+      if (started[1].status === "fulfilled") attacker = started[1].value;
+      if (started[2].status === "fulfilled") launched = started[2].value;
+      for (const result of started) {
+        if (result.status === "rejected") throw result.reason;
+      }
+      page = await launched!.context.newPage();
+    }, { timeout: 60_000 });
+
+    after(async () => {
+      await Promise.allSettled([
+        launched?.close(),
+        app?.close(),
+        attacker?.close(),
+      ]);
+    }, { timeout: 30_000 });
+
+    /** Loads a page that posts to the app, and the app's answer to the post. */
+    async function postFrom(url: string): Promise<number> {
+      const [response] = await Promise.all([
+        page.waitForResponse((response) =>
+          response.url() === `${app!.origin}/note` &&
+          response.request().method() === "POST"
+        ),
+        page.goto(url),
+      ]);
+      return response.status();
+    }
+
+    async function storedNote(): Promise<unknown> {
+      const response = await page.goto(`${app!.origin}/note`);
+      return await response!.json();
+    }
+
+    test("the app's own form posts with its token: Sec-Fetch-Site is same-origin", async () => {
+      await page.goto(`${app!.origin}/`);
+      token = await page.locator("input[name=_csrf]").getAttribute("value") ??
+        "";
+      assert.match(token, /^[\w-]{43}$/);
+      await page.locator("input[name=note]").fill("mine");
+      const [response] = await Promise.all([
+        page.waitForResponse((response) =>
+          response.request().method() === "POST"
+        ),
+        page.locator("input[name=note]").press("Enter"),
+      ]);
+      assert.equal(response.status(), 303);
+      assert.deepEqual(seen.at(-1), {
+        site: "same-origin",
+        origin: app!.origin,
+        cookie: true,
+      });
+      assert.deepEqual(await storedNote(), { note: "mine", seen: true });
+    });
+
+    test("a same-site page's form carries the cookie past SameSite=Lax, and is refused", async () => {
+      const sameSite = attacker!.origin; // 127.0.0.1, another port
+      const status = await postFrom(
+        `${sameSite}/?target=${encodeURIComponent(app!.origin)}&token=${token}`,
+      );
+      assert.equal(status, 403);
+      assert.deepEqual(seen.at(-1), {
+        site: "same-site",
+        origin: sameSite,
+        cookie: true,
+      });
+      assert.deepEqual(await storedNote(), { note: "mine", seen: true });
+    });
+
+    test("a cross-site page's form is refused, and Lax kept the cookie off it too", async () => {
+      const crossSite = attacker!.origin.replace("127.0.0.1", "localhost");
+      const status = await postFrom(
+        `${crossSite}/?target=${
+          encodeURIComponent(app!.origin)
+        }&token=${token}`,
+      );
+      assert.equal(status, 403);
+      assert.deepEqual(seen.at(-1), {
+        site: "cross-site",
+        origin: crossSite,
+        cookie: false,
+      });
+      assert.deepEqual(await storedNote(), { note: "mine", seen: true });
+    });
+  });
+}
