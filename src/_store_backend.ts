@@ -220,7 +220,9 @@ export class StoreBackend implements SessionBackend {
       const lifetime = lifetimeOf(config, record.lifetime);
       const extended = savedExpiry(lifetime, base, now, relived);
       const expiresAt = extended ?? base.expiresAt;
-      const value = await access.encode(record, base.key, secret);
+      const value = secret === undefined
+        ? access.serialize(record, base.key)
+        : await access.encode(record, base.key, secret);
       // Indexed before the write, so that the record is never live without
       // its entry; a write that then fails leaves an entry that the next
       // listing drops, and the old subject's entry untouched.
