@@ -139,9 +139,11 @@ export interface SessionManagerOptions {
    * ciphertext so that they cannot be changed in the store.
    *
    * It costs a key derivation and an encryption per write, a decryption per
-   * read, and the memory store's synchronous path. Records written in
-   * clear before it was turned on are read and sealed at their next write;
-   * sealed records stay readable after it is turned off. Not for the sealed
+   * read, and the memory store's synchronous path. With a store whose
+   * records leave the process, records written in clear before it was
+   * turned on are read and sealed at their next write, and sealed records
+   * stay readable after it is turned off (the memory store keys records by
+   * the id itself in clear, by its hash when sealing). Not for the sealed
    * cookie store, which encrypts the whole session anyway.
    *
    * @default {false}
