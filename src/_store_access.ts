@@ -300,9 +300,17 @@ export function versionText(
   return typeof version === "number" ? String(version) : version ?? null;
 }
 
-/** Waits a random, growing moment before retrying a conflicting save. */
+/**
+ * Waits a random, growing moment before retrying a conflicting save: up to
+ * 2, 4, 8, … ms, and at most about a second. The window keeps doubling past
+ * what a store in this process needs, so that writers of one session also
+ * spread out on a store that serves them one at a time and takes
+ * milliseconds a call (one Durable Object, a database across a network): with
+ * a window that stopped at 64 ms, 20 concurrent saves at 5 ms a call ran out
+ * of attempts.
+ */
 export function backoff(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(2 ** attempt, 64);
+  const ms = Math.random() * Math.min(2 ** attempt, 1024);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -129,6 +129,48 @@ describe("RedisStore", () => {
     });
   });
 
+  test("every script names in KEYS the one key it touches, so Redis Cluster routes it", async () => {
+    const calls: { script: string; keys: string[] }[] = [];
+    let reply: unknown = null;
+    const store = new RedisStore({
+      client: {
+        eval(script, keys) {
+          calls.push({ script, keys });
+          return Promise.resolve(reply);
+        },
+      },
+      prefix: "app:",
+    });
+    const expiresAt = Date.now() + 60_000;
+    const ifVersion = "A".repeat(22);
+    reply = null;
+    await store.get("k");
+    reply = 1;
+    for (const precondition of [undefined, null, ifVersion]) {
+      await store.set("k", "v", { expiresAt, ifVersion: precondition });
+    }
+    await store.touch("k", expiresAt);
+    await store.touch("k", expiresAt, { ifVersion });
+    await store.delete("k");
+    await store.subjects.add("user-1", "k", expiresAt);
+    await store.subjects.remove("user-1", ["k", "k2"]);
+    reply = [];
+    await store.subjects.list("user-1");
+
+    assert.deepEqual(calls.map(({ keys }) => keys), [
+      ...Array(7).fill(["app:s:k"]),
+      ...Array(3).fill(["app:u:user-1"]),
+    ]);
+    for (const { script } of calls) {
+      // KEYS[1] and nothing else: no other key, no key built in Lua.
+      assert.deepEqual(
+        [...new Set(script.match(/KEYS(\[\w*\])?/g))],
+        ["KEYS[1]"],
+        script,
+      );
+    }
+  });
+
   describe("construction", () => {
     const client = replying(null);
 

@@ -23,6 +23,33 @@
  * });
  * ```
  *
+ * **Keys.** The store keeps two kinds of keys, both under its prefix
+ * (`"sesame:"` unless `prefix` says otherwise):
+ *
+ * | Key | Type | Holds | Expires |
+ * | --- | --- | --- | --- |
+ * | `prefix + "s:" + key` | string | one session record: a 22-character version, `:` and the serialised record; `key` is the SHA-256 of the session id, in base64url | with the session (`PXAT`, moved by `touch()`) |
+ * | `prefix + "u:" + subject` | sorted set | the subject index: the record keys of one subject's sessions, scored by their expiry | with the subject's last session |
+ *
+ * **Redis Cluster.** Every script the store sends reads and writes exactly
+ * one key, and names it in `KEYS`: a cluster client routes each call to the
+ * master that owns that key's slot, and no call can fail with `CROSSSLOT`,
+ * whatever slots a subject's sessions live in. No key carries a hash tag, on
+ * purpose: records spread over every master by the hash of their key, and a
+ * subject's index lives in a slot of its own. No script needs the index and
+ * a record together, on a cluster or on a single server: the manager keeps
+ * them in step through calls of their own (it adds the index entry before
+ * and after writing a record, and a listing checks each entry against its
+ * record), so their being on different masters loses nothing.
+ * Keep hash tags (`{…}`) out of `prefix`: one would put every key of the
+ * store in a single slot, hence every session on a single master. Use a
+ * cluster client (ioredis's `Cluster`, node-redis's `createCluster`; see
+ * {@linkcode RedisStoreClient}); a client of one node gets `MOVED` errors.
+ *
+ * Sessions are found by these key names alone: changing `prefix` on a
+ * running site (as would a later version that changed the layout) signs
+ * every user out once, and the old keys expire by themselves.
+ *
  * It is not a cache or a general key-value client: it keeps session records
  * and nothing else, under its own key prefix.
  *
@@ -71,16 +98,20 @@ import type {
  * | Client | `client` option |
  * | --- | --- |
  * | [ioredis](https://github.com/redis/ioredis) | `{ eval: (s, k, a) => redis.eval(s, k.length, ...k, ...a) }` |
+ * | ioredis's [`Cluster`](https://github.com/redis/ioredis#cluster), for Redis Cluster | `{ eval: (s, k, a) => cluster.eval(s, k.length, ...k, ...a) }` |
  * | [node-redis](https://github.com/redis/node-redis) v4 and later | `{ eval: (s, k, a) => client.eval(s, { keys: k, arguments: a }) }` |
+ * | node-redis's [`createCluster`](https://github.com/redis/node-redis/blob/master/docs/clustering.md), for Redis Cluster | `{ eval: (s, k, a) => cluster.eval(s, { keys: k, arguments: a }) }` |
  * | [`@upstash/redis`](https://upstash.com/docs/redis/sdks/ts/overview) | `redis` itself: its `eval(script, keys, args)` fits as it is |
  * | [Bun's `RedisClient`](https://bun.com/docs/runtime/redis) | `{ eval: (s, k, a) => redis.send("EVAL", [s, String(k.length), ...k, ...a]) }`, reconnecting as in the example below |
  *
  * Bun's client (checked with Bun 1.4) does not reconnect by itself once a
  * connection has failed: every later command rejects until `connect()` is
  * called, so its adapter should reconnect when `redis.connected` is `false`.
- * `@upstash/redis` parses replies as JSON by default; the store's replies
- * are built so that this leaves them intact, so `automaticDeserialization`
- * may stay on.
+ * Bun's client talks to one node and does not follow a cluster's `MOVED`
+ * redirections (Bun 1.4): on Bun, reach a Redis Cluster through ioredis's
+ * `Cluster`, which runs there too. `@upstash/redis` parses replies as JSON
+ * by default; the store's replies are built so that this leaves them
+ * intact, so `automaticDeserialization` may stay on.
  *
  * @example Adapt ioredis
  * ```ts ignore
@@ -108,6 +139,36 @@ import type {
  * const client: RedisStoreClient = {
  *   eval: (script, keys, args) =>
  *     redis.eval(script, { keys, arguments: args }),
+ * };
+ * ```
+ *
+ * @example Adapt ioredis's Cluster, for Redis Cluster
+ * ```ts ignore
+ * import { Cluster } from "ioredis";
+ * import type { RedisStoreClient } from "@sesame/session/redis";
+ *
+ * // Any of the masters will do: the client learns the others from them.
+ * const cluster = new Cluster([
+ *   { host: "10.0.0.1", port: 6379 },
+ *   { host: "10.0.0.2", port: 6379 },
+ * ], { redisOptions: { maxRetriesPerRequest: 1 } });
+ * const client: RedisStoreClient = {
+ *   eval: (script, keys, args) =>
+ *     cluster.eval(script, keys.length, ...keys, ...args),
+ * };
+ * ```
+ *
+ * @example Adapt node-redis's createCluster, for Redis Cluster
+ * ```ts ignore
+ * import { createCluster } from "redis";
+ * import type { RedisStoreClient } from "@sesame/session/redis";
+ *
+ * const cluster = await createCluster({
+ *   rootNodes: [{ url: "redis://10.0.0.1:6379" }, { url: "redis://10.0.0.2:6379" }],
+ * }).connect();
+ * const client: RedisStoreClient = {
+ *   eval: (script, keys, args) =>
+ *     cluster.eval(script, { keys, arguments: args }),
  * };
  * ```
  *
@@ -184,8 +245,9 @@ export interface RedisStoreOptions {
    * The prefix of every key the store writes: records live under
    * `prefix + "s:" + key` and subject indexes under
    * `prefix + "u:" + subject`. Give apps or environments that share one
-   * database different prefixes. In Redis Cluster, a hash tag is not needed:
-   * every script touches a single key.
+   * database different prefixes. Keep hash tags (`{…}`) out of it: in Redis
+   * Cluster, one would put every session in a single slot, on a single
+   * master. None is needed there: every script touches a single key.
    *
    * @default {"sesame:"}
    */
@@ -232,7 +294,8 @@ const TOUCH_ACTION = "Cannot touch session record in Redis";
  * **Cost.** Every method is one `EVAL`: loading a session is one round trip,
  * saving a change one, extending the expiry one. Scripts are sent in full
  * (under 500 bytes each); each touches a single key, so the store works on
- * Redis Cluster as well.
+ * Redis Cluster as well, its records spread over every master (see the
+ * module's documentation for the key layout).
  *
  * **Limits.** A Redis string holds at most 512 MB, but every request reads
  * and writes its whole record: keep sessions to a few kilobytes. Keys and
