@@ -30,6 +30,7 @@
 export {
   createSessionManager,
   type RevokeSessionsOptions,
+  type SessionHandlerOptions,
   type SessionInfo,
   type SessionManager,
   type SessionManagerOptions,

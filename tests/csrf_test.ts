@@ -911,3 +911,42 @@ describe("handler()", () => {
     );
   });
 });
+
+describe("SessionManager.handler() with the csrf option", () => {
+  test("a cross-site post gets 403 before its session is loaded; a same-origin one is served", async () => {
+    const store = new RecordingStore();
+    const sessions = createSessionManager<{ n: number }>({ store });
+    const serve = sessions.handler((_request, session) => {
+      session.update("n", (n = 0) => n + 1);
+      return new Response("ok");
+    }, { csrf: createCsrfProtection() });
+    const post = (site: string) =>
+      new Request("https://app.test/count", {
+        method: "POST",
+        headers: { "Sec-Fetch-Site": site, Origin: "https://evil.test" },
+      });
+    const refused = await serve(post("cross-site"));
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get("Set-Cookie"), null);
+    assert.deepEqual(store.calls, []);
+    const served = await serve(
+      new Request("https://app.test/count", {
+        method: "POST",
+        headers: { "Sec-Fetch-Site": "same-origin" },
+      }),
+    );
+    assert.equal(served.status, 200);
+    assert.match(served.headers.get("Set-Cookie") ?? "", /__Host-sid=/);
+  });
+
+  test("an options.csrf that is not a protection is a TypeError naming the option", () => {
+    const sessions = createSessionManager();
+    assert.throws(
+      () =>
+        sessions.handler(() => new Response("ok"), {
+          csrf: {} as never,
+        }),
+      { name: "TypeError", message: /options\.csrf .*createCsrfProtection/ },
+    );
+  });
+});
