@@ -30,6 +30,7 @@
 export {
   createSessionManager,
   type RevokeSessionsOptions,
+  type SessionHandlerOptions,
   type SessionInfo,
   type SessionManager,
   type SessionManagerOptions,
@@ -38,10 +39,12 @@ export {
 export type {
   Session,
   SessionData,
+  SessionLifetime,
   SessionRequest,
   SubjectOptions,
 } from "./src/session.ts";
 export type { SessionCookieOptions } from "./src/cookie.ts";
+export type { SessionEvent } from "./src/events.ts";
 export type {
   SessionStore,
   StoreEntry,

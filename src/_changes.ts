@@ -28,9 +28,12 @@ export function recordOf(
   const owner = handle.owner;
   const flash = pendingFlash(handle);
   // A literal without a spread for the common case: it is the hot path.
-  return owner === NO_OWNER
+  const record: SessionRecord = owner === NO_OWNER
     ? { createdAt, data: handle.data, flash }
     : { createdAt, data: handle.data, flash, ...owner };
+  const lifetime = handle.lifetime;
+  if (lifetime !== undefined) record.lifetime = lifetime;
+  return record;
 }
 
 /** The handle's changes applied to the latest stored record. */
@@ -40,15 +43,15 @@ export function rebase(
   latest: Found,
 ): Rebased {
   const { record } = latest;
-  return {
-    base: bind(key, latest),
-    record: {
-      createdAt: record.createdAt,
-      data: applyChanges(record.data, handle.changes),
-      flash: applyChanges(record.flash, handle.flashChanges),
-      ...(handle.ownerChanged ? handle.owner : ownerOf(record)),
-    },
+  const rebased: SessionRecord = {
+    createdAt: record.createdAt,
+    data: applyChanges(record.data, handle.changes),
+    flash: applyChanges(record.flash, handle.flashChanges),
+    ...(handle.ownerChanged ? handle.owner : ownerOf(record)),
   };
+  const lifetime = handle.lifetimeChanged ? handle.lifetime : record.lifetime;
+  if (lifetime !== undefined) rebased.lifetime = lifetime;
+  return { base: bind(key, latest), record: rebased };
 }
 
 /** The flash values to store: those not taken, and those set, by the handle. */

@@ -8,6 +8,8 @@
 import {
   type BoundRecord,
   getOwn,
+  isSeconds,
+  lifetimeChoice,
   NO_OWNER,
   type Owner,
   ownerOf,
@@ -18,6 +20,7 @@ import {
 import type {
   Session,
   SessionData,
+  SessionLifetime,
   SessionRequest,
   SubjectOptions,
 } from "./session.ts";
@@ -42,6 +45,8 @@ export interface Loaded {
   data: SessionData;
   flash: SessionData;
   owner: Owner;
+  /** The lifetime the record chose, if any. */
+  lifetime?: SessionLifetime;
 }
 
 /**
@@ -70,15 +75,20 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   #bound: BoundRecord | undefined;
   #regeneratedFrom: BoundRecord | undefined;
   #destroyedKey: string | undefined;
+  #destroyedSubject: string | undefined;
   #data: SessionData;
   #incomingFlash: SessionData;
   // Made at the first change (most requests change nothing), so a map that
   // exists is never empty.
   #changes: Map<string, unknown> | undefined;
   #flashChanges: Map<string, unknown> | undefined;
+  // Flash values taken by this request, for keepFlash(); made at the first.
+  #takenFlash: Map<string, unknown> | undefined;
   #stale: boolean;
   #owner: Owner;
   #ownerChanged = false;
+  #lifetime: SessionLifetime | undefined;
+  #lifetimeChanged = false;
   #setCookie: string | undefined;
   #destroyed = false;
   #isNew: boolean;
@@ -112,6 +122,7 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
       this.#data = loaded.data;
       this.#incomingFlash = loaded.flash;
       this.#owner = loaded.owner;
+      this.#lifetime = loaded.lifetime;
     }
   }
 
@@ -157,6 +168,11 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     return this.#destroyedKey;
   }
 
+  /** The subject of the session that `destroy()` ended, for its event. */
+  get destroyedSubject(): string | undefined {
+    return this.#destroyedSubject;
+  }
+
   /** The values as this request sees them, changes applied. */
   get data(): SessionData {
     return this.#data;
@@ -190,6 +206,16 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     return this.#ownerChanged;
   }
 
+  /** The lifetime chosen by `setLifetime()` or stored; `undefined`: the manager's. */
+  get lifetime(): SessionLifetime | undefined {
+    return this.#lifetime;
+  }
+
+  /** Whether `setLifetime()` was called since the last commit. */
+  get lifetimeChanged(): boolean {
+    return this.#lifetimeChanged;
+  }
+
   /** The `Set-Cookie` value owed for the request so far. */
   get setCookie(): string | undefined {
     return this.#setCookie;
@@ -198,7 +224,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   /** Whether there is anything to write. */
   get dirty(): boolean {
     return this.#regeneratedFrom !== undefined || this.#changes !== undefined ||
-      this.#flashChanges !== undefined || this.#ownerChanged;
+      this.#flashChanges !== undefined || this.#ownerChanged ||
+      this.#lifetimeChanged;
   }
 
   // --- transitions, made by the backends -------------------------------------
@@ -294,6 +321,8 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     this.#incomingFlash = record.flash;
     this.#owner = ownerOf(record);
     this.#ownerChanged = false;
+    this.#lifetime = record.lifetime;
+    this.#lifetimeChanged = false;
     this.#changes = undefined;
     this.#flashChanges = undefined;
     if (setCookie !== undefined) this.#setCookie = setCookie;
@@ -343,6 +372,44 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
       ? { subject }
       : { subject, label };
     this.#ownerChanged = true;
+  }
+
+  setLifetime(lifetime: SessionLifetime): void {
+    if (typeof lifetime !== "object" || lifetime === null) {
+      throw new TypeError(
+        `Cannot set session lifetime: lifetime must be an object, received ${
+          lifetime === null ? "null" : typeof lifetime
+        }`,
+      );
+    }
+    for (
+      const name of ["idleTimeoutSeconds", "absoluteTimeoutSeconds"] as const
+    ) {
+      const value = lifetime[name];
+      if (value !== undefined && !isSeconds(value)) {
+        throw new TypeError(
+          `Cannot set session lifetime: ${name} must be a whole number of seconds above 0, received ${
+            typeof value === "number" ? value : typeof value
+          }`,
+        );
+      }
+    }
+    const persistent = lifetime.persistent;
+    if (persistent !== undefined && typeof persistent !== "boolean") {
+      throw new TypeError(
+        `Cannot set session lifetime: persistent must be a boolean, received ${typeof persistent}`,
+      );
+    }
+    // A copy of the fields given: the caller's object is never kept.
+    const choice = lifetimeChoice(lifetime);
+    for (const _ in choice) {
+      this.#lifetime = choice;
+      this.#lifetimeChanged = true;
+      return;
+    }
+    // Nothing chosen: the manager's lifetime.
+    this.#lifetime = undefined;
+    this.#lifetimeChanged = true;
   }
 
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
@@ -408,10 +475,60 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
   takeFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined {
     if (!Object.hasOwn(this.#incomingFlash, key)) return undefined;
     const value = this.#incomingFlash[key] as Flash[K];
+    this.#take(key, value);
+    return value;
+  }
+
+  peekFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined {
+    return getOwn(this.#incomingFlash, key) as Flash[K] | undefined;
+  }
+
+  takeAllFlash(): Partial<Flash> {
+    const all: SessionData = {};
+    for (const key in this.#incomingFlash) {
+      const value = this.#incomingFlash[key];
+      setOwn(all, key, value);
+      this.#take(key, value);
+    }
+    return all as Partial<Flash>;
+  }
+
+  keepFlash(key?: keyof Flash & string): void {
+    const taken = this.#takenFlash;
+    if (taken === undefined) return;
+    if (key === undefined) {
+      for (const [name, value] of taken) this.#keep(name, value);
+      taken.clear();
+    } else if (taken.has(key)) {
+      this.#keep(key, taken.get(key));
+      taken.delete(key);
+    }
+  }
+
+  /** Takes a flash value: gone from this request's view, and from the store at commit. */
+  #take(key: string, value: unknown): void {
     delete this.#incomingFlash[key];
+    (this.#takenFlash ??= new Map()).set(key, value);
     const flashChanges = this.#flashChanges ??= new Map();
     if (!flashChanges.has(key)) flashChanges.set(key, DELETED);
-    return value;
+  }
+
+  /**
+   * Gives a taken flash value back for a later request. Before a commit,
+   * the removal is simply dropped (nothing to write when nothing else
+   * changed); after one, the value is flashed again. A value that this
+   * request flashed under the same key stays the one for later requests.
+   */
+  #keep(key: string, value: unknown): void {
+    const flashChanges = this.#flashChanges;
+    const change = flashChanges?.get(key);
+    if (change === DELETED) {
+      flashChanges!.delete(key);
+      if (flashChanges!.size === 0) this.#flashChanges = undefined;
+      setOwn(this.#incomingFlash, key, value);
+    } else if (change === undefined) {
+      (this.#flashChanges ??= new Map()).set(key, value);
+    }
   }
 
   regenerate(): void {
@@ -422,7 +539,10 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
 
   destroy(): void {
     const ended = this.#bound ?? this.#regeneratedFrom;
-    if (ended !== undefined) this.#destroyedKey = ended.key;
+    if (ended !== undefined) {
+      this.#destroyedKey = ended.key;
+      this.#destroyedSubject = this.#owner.subject;
+    }
     this.#bound = undefined;
     this.#regeneratedFrom = undefined;
     this.#id = undefined;
@@ -430,8 +550,11 @@ export class SessionHandle<Data = SessionData, Flash = SessionData>
     this.#incomingFlash = {};
     this.#owner = NO_OWNER;
     this.#ownerChanged = false;
+    this.#lifetime = undefined;
+    this.#lifetimeChanged = false;
     this.#changes = undefined;
     this.#flashChanges = undefined;
+    this.#takenFlash = undefined;
     this.#destroyed = true;
     this.#isNew = true;
   }

@@ -3,7 +3,7 @@
 // that does not take the write is broken or disagrees about the time: the
 // request fails, and no cookie ever names the id.
 
-import { expiryFor } from "./_lifetime.ts";
+import { expiryFor, lifetimeOf } from "./_lifetime.ts";
 import type { BoundRecord, SessionRecord } from "./_record.ts";
 import type { StoreAccess } from "./_store_access.ts";
 import { indexRecord } from "./_subject_index.ts";
@@ -23,8 +23,13 @@ export async function createRecord(
 ): Promise<BoundRecord> {
   const now = record.createdAt;
   const key = access.keyOf(id);
-  const expiresAt = expiryFor(access.config, record.createdAt, now);
-  const value = access.serialize(record, key);
+  const lifetime = lifetimeOf(access.config, record.lifetime);
+  const expiresAt = expiryFor(lifetime, record.createdAt, now);
+  const secret = access.secretFor(id);
+  // No wait at all in clear.
+  const value = secret === undefined
+    ? access.serialize(record, key)
+    : await access.encode(record, key, secret);
   // Only a record with a subject has an index entry: no await otherwise.
   if (record.subject !== undefined) await indexRecord(access, record, key);
   const result = await access.call(
@@ -54,13 +59,15 @@ export async function createRecord(
       throw error;
     }
   }
-  return {
+  const bound: BoundRecord = {
     key,
     version: result.version,
     expiresAt,
     createdAt: record.createdAt,
     value,
   };
+  if (secret !== undefined) bound.secret = secret;
+  return bound;
 }
 
 /**
@@ -75,8 +82,11 @@ export async function overwriteRecord(
   record: SessionRecord,
 ): Promise<BoundRecord | undefined> {
   const now = record.createdAt;
-  const expiresAt = expiryFor(access.config, record.createdAt, now);
-  const value = access.serialize(record, written.key);
+  const lifetime = lifetimeOf(access.config, record.lifetime);
+  const expiresAt = expiryFor(lifetime, record.createdAt, now);
+  const value = written.secret === undefined
+    ? access.serialize(record, written.key)
+    : await access.encode(record, written.key, written.secret);
   if (record.subject !== undefined) {
     await indexRecord(access, record, written.key);
   }

@@ -2,6 +2,9 @@
 // JSON text: every store can keep it, and parsing it creates own properties
 // only, so keys such as "__proto__" stay plain data.
 
+import type { RecordSecret } from "./_record_seal.ts";
+import type { SessionLifetime } from "./session.ts";
+
 /** A session's stored record. */
 export interface SessionRecord {
   /** When the session was created, in milliseconds since the Unix epoch. */
@@ -14,6 +17,17 @@ export interface SessionRecord {
   subject?: string;
   /** A description of the session for its owner, such as the device. */
   label?: string;
+  /**
+   * The lifetime the application chose for this session; absent, the
+   * manager's (as in records written before lifetimes existed).
+   */
+  lifetime?: SessionLifetime;
+  /**
+   * The values and flash values, encrypted under a key derived from the
+   * session id (`encryptAtRest`); `data` and `flash` are empty until it is
+   * opened.
+   */
+  sealed?: string;
   /**
    * The start of the store key the record was written under, so that a
    * store returning a record under the wrong key is noticed.
@@ -65,21 +79,69 @@ export function readRecord(
   parsed: unknown,
 ): SessionRecord | typeof ROTATED | undefined {
   if (!isPlainObject(parsed)) return undefined;
-  const { createdAt, data, flash, rotatedAt, subject, label, key } = parsed;
+  const {
+    createdAt,
+    data,
+    flash,
+    rotatedAt,
+    subject,
+    label,
+    key,
+    lifetime,
+    sealed,
+  } = parsed;
   if (typeof rotatedAt === "number") return ROTATED;
   if (
     typeof createdAt !== "number" || !Number.isFinite(createdAt) ||
-    !isPlainObject(data) || (flash !== undefined && !isPlainObject(flash)) ||
+    // A sealed record carries its values in the seal.
+    (sealed === undefined
+      ? !isPlainObject(data)
+      : typeof sealed !== "string" || data !== undefined ||
+        flash !== undefined) ||
+    (flash !== undefined && !isPlainObject(flash)) ||
     (subject !== undefined && typeof subject !== "string") ||
     (label !== undefined && typeof label !== "string") ||
-    (key !== undefined && typeof key !== "string")
+    (key !== undefined && typeof key !== "string") ||
+    (lifetime !== undefined && !isLifetime(lifetime))
   ) {
     return undefined;
   }
   // The parsed object is fresh and ours: it becomes the record as it is
   // (other fields it may hold are never read, and never written back).
   if (flash === undefined) parsed.flash = {};
+  if (sealed !== undefined) parsed.data = {};
+  // Only the fields it may hold, so that no other is ever written back.
+  if (lifetime !== undefined) parsed.lifetime = lifetimeChoice(lifetime);
   return parsed as unknown as SessionRecord;
+}
+
+/** Whether a stored lifetime has the shape `Session.setLifetime()` writes. */
+function isLifetime(value: unknown): value is SessionLifetime {
+  if (!isPlainObject(value)) return false;
+  const { idleTimeoutSeconds, absoluteTimeoutSeconds, persistent } = value;
+  return (idleTimeoutSeconds === undefined || isSeconds(idleTimeoutSeconds)) &&
+    (absoluteTimeoutSeconds === undefined ||
+      isSeconds(absoluteTimeoutSeconds)) &&
+    (persistent === undefined || typeof persistent === "boolean");
+}
+
+/** A lifetime of the fields given, without the others, in a fixed order. */
+export function lifetimeChoice(lifetime: SessionLifetime): SessionLifetime {
+  const choice: SessionLifetime = {};
+  const { idleTimeoutSeconds, absoluteTimeoutSeconds, persistent } = lifetime;
+  if (idleTimeoutSeconds !== undefined) {
+    choice.idleTimeoutSeconds = idleTimeoutSeconds;
+  }
+  if (absoluteTimeoutSeconds !== undefined) {
+    choice.absoluteTimeoutSeconds = absoluteTimeoutSeconds;
+  }
+  if (persistent !== undefined) choice.persistent = persistent;
+  return choice;
+}
+
+/** Whether a value is a whole, positive number of seconds. */
+export function isSeconds(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 }
 
 /**
@@ -89,18 +151,24 @@ export function readRecord(
 export function serializeRecord(record: SessionRecord, key?: string): string {
   // Built by hand: JSON.stringify of a wrapper object with absent fields is
   // several times slower, and this runs on every save.
-  let text = `{"createdAt":${record.createdAt},"data":${
-    JSON.stringify(record.data)
-  }`;
-  for (const _ in record.flash) {
-    text += `,"flash":${JSON.stringify(record.flash)}`;
-    break;
+  let text = `{"createdAt":${record.createdAt}`;
+  if (record.sealed === undefined) {
+    text += `,"data":${JSON.stringify(record.data)}`;
+    for (const _ in record.flash) {
+      text += `,"flash":${JSON.stringify(record.flash)}`;
+      break;
+    }
+  } else {
+    text += `,"sealed":${JSON.stringify(record.sealed)}`;
   }
   if (record.subject !== undefined) {
     text += `,"subject":${JSON.stringify(record.subject)}`;
   }
   if (record.label !== undefined) {
     text += `,"label":${JSON.stringify(record.label)}`;
+  }
+  if (record.lifetime !== undefined) {
+    text += `,"lifetime":${JSON.stringify(record.lifetime)}`;
   }
   if (key !== undefined) {
     text += `,"key":${JSON.stringify(key.slice(0, KEY_CHECK_LENGTH))}`;
@@ -161,4 +229,9 @@ export interface BoundRecord {
   createdAt: number;
   /** The stored text, for stores that can only extend an expiry by rewriting. */
   value: string;
+  /**
+   * The key of the session's sealed records, when it has them or the
+   * manager encrypts at rest.
+   */
+  secret?: RecordSecret;
 }

@@ -4,8 +4,9 @@
 // Until the marker is written the old session stays as it was, so a failure
 // leaves the request in the session it had.
 
+import { publicHandle, reportConflict } from "./_events.ts";
 import type { SessionHandle } from "./_handle.ts";
-import { cookieUntil } from "./_lifetime.ts";
+import { cookieUntil, lifetimeOf } from "./_lifetime.ts";
 import { createRecord, overwriteRecord } from "./_new_record.ts";
 import { rebase, type Rebased, recordOf } from "./_changes.ts";
 import { type BoundRecord, ROTATED, serializeRotated } from "./_record.ts";
@@ -24,8 +25,10 @@ export async function rotate(
   old: Readonly<BoundRecord>,
 ): Promise<void> {
   const { store, config } = access;
+  const events = config.events;
+  const started = events === undefined ? 0 : performance.now();
   let rebased: Rebased | undefined = { base: old, record: recordOf(handle, 0) };
-  if (!store.compareAndSet) rebased = await reread(access, handle, old.key);
+  if (!store.compareAndSet) rebased = await reread(access, handle, old);
   if (rebased === undefined) return handle.markStale();
   let written: BoundRecord | undefined;
   try {
@@ -52,14 +55,28 @@ export async function rotate(
       // A marker that had expired by the store's clock when it landed deleted
       // the old record instead (its precondition held): the id is retired.
       if (retired.ok || retired.expired === true) {
-        const setCookie = cookieUntil(config, handle, written.expiresAt, now);
-        return handle.markSaved(written, record, setCookie);
+        const lifetime = lifetimeOf(config, record.lifetime);
+        const setCookie = cookieUntil(lifetime, handle, written.expiresAt, now);
+        handle.markSaved(written, record, setCookie);
+        events?.emit({
+          type: "regenerated",
+          at: now,
+          handle: publicHandle(written.key),
+          previousHandle: publicHandle(old.key),
+          subject: record.subject,
+          createdAt: now,
+          expiresAt: written.expiresAt,
+        });
+        return;
       }
-      if (attempt >= config.maxAttempts) {
-        throw new SessionConflictError(attempt);
+      const gaveUp = attempt >= config.maxAttempts;
+      if (events !== undefined) {
+        const { subject } = record;
+        reportConflict(events, old.key, subject, attempt, gaveUp, started, now);
       }
+      if (gaveUp) throw new SessionConflictError(attempt);
       await backoff(attempt);
-      rebased = await reread(access, handle, old.key);
+      rebased = await reread(access, handle, old);
       if (rebased === undefined) return await drop(access, handle, written);
     }
   } catch (error) {
@@ -86,15 +103,16 @@ async function drop(
 }
 
 /**
- * The handle's changes on the latest record under `key`; `undefined` when it
+ * The handle's changes on the latest record of `bound`; `undefined` when it
  * was destroyed or regenerated meanwhile.
  */
 export async function reread(
   access: StoreAccess,
   handle: SessionHandle,
-  key: string,
+  bound: Readonly<BoundRecord>,
 ): Promise<Rebased | undefined> {
-  const latest = await access.read(key);
+  const key = bound.key;
+  const latest = await access.read(key, false, { secret: bound.secret });
   if (latest === undefined || latest === ROTATED) return undefined;
   return rebase(handle, key, latest);
 }

@@ -3,7 +3,8 @@
 // records leave the process); what a stored entry means; the write options
 // and the size limit of a record.
 
-import { pastAbsolute } from "./_lifetime.ts";
+import { reportExpired } from "./_events.ts";
+import { lifetimeOf, pastAbsolute } from "./_lifetime.ts";
 import {
   type BoundRecord,
   KEY_CHECK_LENGTH,
@@ -12,6 +13,7 @@ import {
   serializeRecord,
   type SessionRecord,
 } from "./_record.ts";
+import { openRecord, RecordSecret, sealRecord } from "./_record_seal.ts";
 import type { SyncEntry } from "./_sync.ts";
 import {
   SessionStoreError,
@@ -26,6 +28,8 @@ import type { SessionStore, StoreEntry, StoreSetOptions } from "./store.ts";
 export interface Found {
   entry: Readonly<StoreEntry> | Readonly<SyncEntry>;
   record: SessionRecord;
+  /** The key that opened the record, when it was sealed. */
+  secret?: RecordSecret;
 }
 
 /** What a read finds: a live record, a rotated id's marker, or nothing. */
@@ -51,9 +55,41 @@ export class StoreAccess {
       : config.storeTimeoutMs;
   }
 
-  /** The store key of an id: the id itself only for in-process stores. */
+  /**
+   * The store key of an id: the id itself only for in-process stores that
+   * keep records in clear.
+   */
   keyOf(id: string): string {
-    return this.store.inProcess === true ? id : hashSessionId(id);
+    return this.store.inProcess === true && !this.config.encryptAtRest
+      ? id
+      : hashSessionId(id);
+  }
+
+  /**
+   * The key to seal a session's records with, when the manager encrypts at
+   * rest (or the bound record was sealed): `undefined` in clear.
+   */
+  secretFor(
+    id: string,
+    bound?: { readonly secret?: RecordSecret },
+  ): RecordSecret | undefined {
+    return bound?.secret ??
+      (this.config.encryptAtRest ? new RecordSecret(id) : undefined);
+  }
+
+  /**
+   * `serialize()`, sealing the values first when there is a secret. The
+   * record itself is left as it is.
+   */
+  async encode(
+    record: SessionRecord,
+    key: string,
+    secret: RecordSecret | undefined,
+  ): Promise<string> {
+    return this.serialize(
+      secret === undefined ? record : await sealRecord(record, secret),
+      key,
+    );
   }
 
   /** Runs a store call, turning a failure into a `SessionStoreError`. */
@@ -70,21 +106,57 @@ export class StoreAccess {
       pending = withTimeout(pending, this.#timeoutMs);
     }
     if (operation === "set") pending = pending.then(checkSetResult);
+    const events = this.config.events;
+    const started = events === undefined ? 0 : performance.now();
     return pending.catch((cause) => {
       // A store that refuses a record as too large wrote nothing: say so as
       // it is, like the sealed cookie store does.
       if (cause instanceof SessionTooLargeError) throw cause;
-      throw new SessionStoreError(operation, { cause });
+      const error = new SessionStoreError(operation, { cause });
+      events?.emit({
+        type: "store error",
+        at: this.config.now(),
+        handle: undefined,
+        subject: undefined,
+        operation,
+        error,
+        durationMs: performance.now() - started,
+      });
+      throw error;
     });
   }
 
   /**
    * Reads the live record under `key`: `ROTATED` for the marker of a
    * regenerated session, `undefined` for none. A corrupt record is deleted.
+   *
+   * A sealed record is opened with `secret`, or from the `id` when a
+   * request's cookie named it; without either, only its readable part is
+   * there (its values empty), which is all a listing needs.
+   *
+   * @param opening Whether a request's cookie named the key: a session
+   * found expired is then reported.
    */
-  async read(key: string): Promise<Read> {
+  async read(
+    key: string,
+    opening = false,
+    unlock?: { id?: string; secret?: RecordSecret },
+  ): Promise<Read> {
     const entry = await this.call("get", () => this.store.get(key));
-    const found = this.inspect(key, entry, this.config.now());
+    let found = this.inspect(key, entry, this.config.now(), opening);
+    if (
+      found !== CORRUPT && found !== undefined && found !== ROTATED &&
+      found.record.sealed !== undefined && unlock !== undefined
+    ) {
+      const secret = unlock.secret ??
+        (unlock.id === undefined ? undefined : new RecordSecret(unlock.id));
+      // Sealed under a key this request does not have (a manager that
+      // encrypts wrote it meanwhile): as if gone, and left as it is.
+      if (secret === undefined) return undefined;
+      found = await openRecord(found.record, secret)
+        ? { ...found, secret }
+        : CORRUPT;
+    }
     if (found !== CORRUPT) return found;
     await this.call("delete", () => this.store.delete(key));
     return undefined;
@@ -98,10 +170,16 @@ export class StoreAccess {
     key: string,
     entry: Readonly<StoreEntry> | Readonly<SyncEntry> | null | undefined,
     now: number,
+    opening = false,
   ): Read | typeof CORRUPT {
     // Many clients answer null for a missing key.
     if (entry === undefined || entry === null) return undefined;
-    if (!(entry.expiresAt > now)) return undefined;
+    if (!(entry.expiresAt > now)) {
+      if (opening && this.config.events !== undefined) {
+        this.#reportExpired(key, entry, now);
+      }
+      return undefined;
+    }
     // A value that is not text is as corrupt as text that is not a record.
     const record = typeof entry.value === "string"
       ? parseRecord(entry.value)
@@ -115,8 +193,36 @@ export class StoreAccess {
       return CORRUPT;
     }
     if (record === ROTATED) return ROTATED;
-    if (pastAbsolute(this.config, record.createdAt, now)) return undefined;
+    const lifetime = lifetimeOf(this.config, record.lifetime);
+    if (pastAbsolute(lifetime, record.createdAt, now)) {
+      const events = this.config.events;
+      if (opening && events !== undefined) {
+        reportExpired(events, key, record, entry.expiresAt, now, true);
+      }
+      return undefined;
+    }
     return { entry, record };
+  }
+
+  /** Reports the record of an entry the store returned past its expiry. */
+  #reportExpired(
+    key: string,
+    entry: Readonly<StoreEntry> | Readonly<SyncEntry>,
+    now: number,
+  ): void {
+    const record = typeof entry.value === "string"
+      ? parseRecord(entry.value)
+      : undefined;
+    if (record === undefined || record === ROTATED) return;
+    const lifetime = lifetimeOf(this.config, record.lifetime);
+    reportExpired(
+      this.config.events!,
+      key,
+      record,
+      entry.expiresAt,
+      now,
+      pastAbsolute(lifetime, record.createdAt, now),
+    );
   }
 
   /** Deletes a record this request created, when it cannot be used after all. */
@@ -172,14 +278,19 @@ export class StoreAccess {
 }
 
 /** What a handle remembers of the record it read. */
-export function bind(key: string, { entry, record }: Found): BoundRecord {
-  return {
+export function bind(
+  key: string,
+  { entry, record, secret }: Found,
+): BoundRecord {
+  const bound: BoundRecord = {
     key,
     version: entry.version,
     expiresAt: entry.expiresAt,
     createdAt: record.createdAt,
     value: entry.value,
   };
+  if (secret !== undefined) bound.secret = secret;
+  return bound;
 }
 
 /** A version as stores take it: text, or `null` for "no record". */

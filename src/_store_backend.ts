@@ -6,8 +6,20 @@
 
 import type { SessionBackend } from "./_backend.ts";
 import { recordOf } from "./_changes.ts";
+import {
+  publicHandle,
+  reportConflict,
+  reportExpired,
+  reportSession,
+} from "./_events.ts";
 import { SessionHandle } from "./_handle.ts";
-import { cookieUntil, extensionOf } from "./_lifetime.ts";
+import {
+  cookieUntil,
+  extensionOf,
+  lifetimeOf,
+  pastAbsolute,
+  savedExpiry,
+} from "./_lifetime.ts";
 import { createRecord } from "./_new_record.ts";
 import { describeValue } from "./_options.ts";
 import { type BoundRecord, ownerOf, ROTATED } from "./_record.ts";
@@ -15,6 +27,7 @@ import { reread, rotate } from "./_rotation.ts";
 import {
   backoff,
   bind,
+  type Found,
   type Read,
   StoreAccess,
   versionText,
@@ -48,7 +61,8 @@ export class StoreBackend implements SessionBackend {
     this.#access = new StoreAccess(checked, config);
     // Granted by the store itself (MemoryStore, not its subclasses).
     const sync = (checked as { [SYNC]?: SyncStore })[SYNC];
-    this.#sync = sync === undefined
+    // Encryption is asynchronous (crypto.subtle): no synchronous path.
+    this.#sync = sync === undefined || config.encryptAtRest
       ? undefined
       : new SyncPath(this.#access, sync);
     this.subjects = checked.subjects === undefined
@@ -68,7 +82,7 @@ export class StoreBackend implements SessionBackend {
     if (this.#sync !== undefined) {
       return this.#handleFor(request, id, key, this.#sync.read(key));
     }
-    return this.#access.read(key).then((found) =>
+    return this.#access.read(key, true, { id }).then((found) =>
       this.#handleFor<Data, Flash>(request, id, key, found)
     );
   }
@@ -86,13 +100,32 @@ export class StoreBackend implements SessionBackend {
     if (found === ROTATED) {
       return new SessionHandle(request, this.#save, "rotated cookie");
     }
+    const events = this.#access.config.events;
+    if (events !== undefined && events.samplesLoad()) {
+      const { record, entry } = found;
+      const now = this.#access.config.now();
+      reportSession(events, "loaded", key, record, entry.expiresAt, now);
+    }
     return new SessionHandle(request, this.#save, {
       id,
-      record: bind(key, found),
+      record: this.#bind(id, key, found),
       data: found.record.data,
       flash: found.record.flash,
       owner: ownerOf(found.record),
+      lifetime: found.record.lifetime,
     });
+  }
+
+  /**
+   * What a handle remembers of the record it loaded, with the key of its
+   * sealed records when it has them or the manager encrypts at rest (so
+   * that a regeneration can still open the old record, its id gone).
+   */
+  #bind(id: string, key: string, found: Found): BoundRecord {
+    const bound = bind(key, found);
+    const secret = this.#access.secretFor(id, bound);
+    if (secret !== undefined) bound.secret = secret;
+    return bound;
   }
 
   /** Saves a handle: deletes, rotates, creates, updates or touches. */
@@ -103,6 +136,12 @@ export class StoreBackend implements SessionBackend {
     if (destroyed !== undefined) {
       await access.call("delete", () => access.store.delete(destroyed));
       handle.markDeleted();
+      access.config.events?.emit({
+        type: "destroyed",
+        at: access.config.now(),
+        handle: publicHandle(destroyed),
+        subject: handle.destroyedSubject,
+      });
     }
     const bound = handle.bound;
     const old = handle.regeneratedFrom;
@@ -136,8 +175,20 @@ export class StoreBackend implements SessionBackend {
       handle.forgetId();
       throw error;
     }
-    const setCookie = cookieUntil(config, handle, written.expiresAt, now);
+    const lifetime = lifetimeOf(config, record.lifetime);
+    const setCookie = cookieUntil(lifetime, handle, written.expiresAt, now);
     handle.markSaved(written, record, setCookie);
+    const events = config.events;
+    if (events !== undefined) {
+      reportSession(
+        events,
+        "created",
+        written.key,
+        record,
+        written.expiresAt,
+        now,
+      );
+    }
   }
 
   /**
@@ -154,16 +205,24 @@ export class StoreBackend implements SessionBackend {
     const { store, config } = access;
     let rebased = store.compareAndSet
       ? { base: bound, record: recordOf(handle, bound.createdAt) }
-      : await reread(access, handle, bound.key);
+      : await reread(access, handle, bound);
     const reowned = handle.ownerChanged;
+    const relived = handle.lifetimeChanged;
+    const secret = access.secretFor(handle.id, bound);
+    const events = config.events;
+    const started = events === undefined ? 0 : performance.now();
     for (let attempt = 1; rebased !== undefined; attempt++) {
       const { base, record } = rebased;
       const now = config.now();
-      // The data changes; the expiry moves only when it is due, so that the
-      // record and the browser's cookie always expire together.
-      const extended = extensionOf(config, base, now);
+      // The data changes; the expiry moves only when it is due (or the
+      // lifetime changed), so that the record and the browser's cookie
+      // always expire together.
+      const lifetime = lifetimeOf(config, record.lifetime);
+      const extended = savedExpiry(lifetime, base, now, relived);
       const expiresAt = extended ?? base.expiresAt;
-      const value = access.serialize(record, base.key);
+      const value = secret === undefined
+        ? access.serialize(record, base.key)
+        : await access.encode(record, base.key, secret);
       // Indexed before the write, so that the record is never live without
       // its entry; a write that then fails leaves an entry that the next
       // listing drops, and the old subject's entry untouched.
@@ -184,18 +243,36 @@ export class StoreBackend implements SessionBackend {
           await indexRecord(access, record, base.key);
         }
         const written = { ...base, version: result.version, expiresAt, value };
+        if (secret !== undefined) written.secret = secret;
         const setCookie = extended === undefined
           ? undefined
-          : cookieUntil(config, handle, expiresAt, now);
+          : cookieUntil(lifetime, handle, expiresAt, now);
         return handle.markSaved(written, record, setCookie);
       }
       // Expired by the store's clock: the record is gone, nothing to retry.
-      if (result.expired === true) break;
-      if (attempt >= config.maxAttempts) {
-        throw new SessionConflictError(attempt);
+      if (result.expired === true) {
+        if (events !== undefined) {
+          const absolute = pastAbsolute(lifetime, record.createdAt, now);
+          reportExpired(events, base.key, record, expiresAt, now, absolute);
+        }
+        break;
       }
+      const gaveUp = attempt >= config.maxAttempts;
+      if (events !== undefined) {
+        const { subject } = record;
+        reportConflict(
+          events,
+          base.key,
+          subject,
+          attempt,
+          gaveUp,
+          started,
+          now,
+        );
+      }
+      if (gaveUp) throw new SessionConflictError(attempt);
       await backoff(attempt);
-      rebased = await reread(access, handle, bound.key);
+      rebased = await reread(access, handle, bound);
     }
     handle.markStale();
   }
@@ -215,7 +292,9 @@ export class StoreBackend implements SessionBackend {
     const access = this.#access;
     const { store, config } = access;
     const now = config.now();
-    const expiresAt = extensionOf(config, bound, now);
+    // Nothing changed: the lifetime is the one the record was read with.
+    const lifetime = lifetimeOf(config, handle.lifetime);
+    const expiresAt = extensionOf(lifetime, bound, now);
     if (expiresAt === undefined) return;
     let base = bound;
     if (!store.compareAndSet) {
@@ -253,7 +332,7 @@ export class StoreBackend implements SessionBackend {
     if (!extended) return handle.markStale();
     handle.markExtended(
       expiresAt,
-      cookieUntil(config, handle, expiresAt, now),
+      cookieUntil(lifetime, handle, expiresAt, now),
       version,
     );
   }

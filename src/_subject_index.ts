@@ -10,9 +10,10 @@
 // - nothing else removes an entry: a key whose subject changed stays under
 //   the old subject until that subject's next listing drops it.
 
+import { publicHandle } from "./_events.ts";
 import { SessionHandle } from "./_handle.ts";
+import { lifetimeOf } from "./_lifetime.ts";
 import { ROTATED, type SessionRecord } from "./_record.ts";
-import { sha256Base64url } from "./_sha256.ts";
 import type { Found, StoreAccess } from "./_store_access.ts";
 import { describeValue } from "./_options.ts";
 import type { SessionInfo } from "./manager.ts";
@@ -35,11 +36,12 @@ export class SubjectSessions {
   async list(subject: string, current?: unknown): Promise<SessionInfo[]> {
     const found = await this.#sessionsOf(subject, "list sessions");
     const currentKey = SessionHandle.keyOf(current);
-    const idleMs = this.#access.config.idleMs;
+    const config = this.#access.config;
     return found
       .map(({ key, record, entry }) => {
+        const { idleMs } = lifetimeOf(config, record.lifetime);
         const info: SessionInfo = {
-          handle: sha256Base64url(key),
+          handle: publicHandle(key),
           createdAt: record.createdAt,
           lastSeenAt: Math.max(record.createdAt, entry.expiresAt - idleMs),
           expiresAt: entry.expiresAt,
@@ -56,24 +58,42 @@ export class SubjectSessions {
     const found = await this.#sessionsOf(subject, "revoke sessions");
     const keep = SessionHandle.keyOf(except);
     const ended = found.map(({ key }) => key).filter((key) => key !== keep);
-    return await this.#end(subject, ended);
+    return await this.#end(subject, ended, "all");
   }
 
   /** Ends the session of a subject that `handle` names. */
   async revokeOne(subject: string, handle: string): Promise<boolean> {
     const found = await this.#sessionsOf(subject, "revoke session");
-    const match = found.find(({ key }) => sha256Base64url(key) === handle);
-    return match !== undefined && await this.#end(subject, [match.key]) === 1;
+    const match = found.find(({ key }) => publicHandle(key) === handle);
+    return match !== undefined &&
+      await this.#end(subject, [match.key], "one") === 1;
   }
 
   /** Deletes records of a subject and their index entries. */
-  async #end(subject: string, keys: string[]): Promise<number> {
+  async #end(
+    subject: string,
+    keys: string[],
+    reason: "one" | "all",
+  ): Promise<number> {
     const access = this.#access;
     await Promise.all(
       keys.map((key) => access.call("delete", () => access.store.delete(key))),
     );
     if (keys.length > 0) {
       await access.call("index", () => this.#subjects.remove(subject, keys));
+    }
+    const events = access.config.events;
+    if (events !== undefined) {
+      const at = access.config.now();
+      for (const key of keys) {
+        events.emit({
+          type: "revoked",
+          at,
+          handle: publicHandle(key),
+          subject,
+          reason,
+        });
+      }
     }
     return keys.length;
   }
@@ -145,6 +165,7 @@ export async function indexRecord(
   const subjects = access.store.subjects;
   if (record.subject === undefined || subjects === undefined) return;
   const subject = record.subject;
-  const until = record.createdAt + access.config.absoluteMs;
+  const until = record.createdAt +
+    lifetimeOf(access.config, record.lifetime).absoluteMs;
   await access.call("index", () => subjects.add(subject, key, until));
 }

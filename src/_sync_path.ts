@@ -6,8 +6,15 @@
 // nothing.
 
 import type { SessionHandle } from "./_handle.ts";
-import { cookieUntil, expiryFor, extensionOf } from "./_lifetime.ts";
+import {
+  cookieUntil,
+  expiryFor,
+  extensionOf,
+  lifetimeOf,
+  savedExpiry,
+} from "./_lifetime.ts";
 import { recordOf } from "./_changes.ts";
+import { reportSession } from "./_events.ts";
 import { CORRUPT, type Read, type StoreAccess } from "./_store_access.ts";
 import type { SyncStore } from "./_sync.ts";
 
@@ -24,7 +31,7 @@ export class SyncPath {
     this.#sharesClock = sync.clock === access.config.now;
   }
 
-  /** `StoreAccess.read()`, answered at once. */
+  /** `StoreAccess.read()` for a request's cookie, answered at once. */
   read(key: string): Read {
     const access = this.#access;
     const now = access.config.now();
@@ -32,6 +39,7 @@ export class SyncPath {
       key,
       this.#sync.get(key, this.#storeNow(now)),
       now,
+      true,
     );
     if (found !== CORRUPT) return found;
     void access.store.delete(key);
@@ -57,8 +65,9 @@ export class SyncPath {
     }
     const config = this.#access.config;
     const now = config.now();
-    const extended = extensionOf(config, bound, now);
-    if (handle.dirty) return this.#rewrite(handle, extended, now);
+    if (handle.dirty) return this.#rewrite(handle, now);
+    const lifetime = lifetimeOf(config, handle.lifetime);
+    const extended = extensionOf(lifetime, bound, now);
     if (extended === undefined) return true;
     // Only the version read: never a record changed or rotated meanwhile.
     if (
@@ -71,7 +80,10 @@ export class SyncPath {
     ) {
       return false;
     }
-    handle.markExtended(extended, cookieUntil(config, handle, extended, now));
+    handle.markExtended(
+      extended,
+      cookieUntil(lifetime, handle, extended, now),
+    );
     return true;
   }
 
@@ -82,7 +94,8 @@ export class SyncPath {
     const now = config.now();
     const record = recordOf(handle, now);
     const key = access.keyOf(handle.id);
-    const expiresAt = expiryFor(config, now, now);
+    const lifetime = lifetimeOf(config, record.lifetime);
+    const expiresAt = expiryFor(lifetime, now, now);
     const value = access.serialize(record, key);
     const version = this.#sync.set(
       key,
@@ -96,20 +109,27 @@ export class SyncPath {
     handle.markSaved(
       { key, version, expiresAt, createdAt: now, value },
       record,
-      cookieUntil(config, handle, expiresAt, now),
+      cookieUntil(lifetime, handle, expiresAt, now),
     );
+    const events = config.events;
+    if (events !== undefined) {
+      reportSession(events, "created", key, record, expiresAt, now);
+    }
     return true;
   }
 
   /** Writes the handle's changes over the version it read. */
-  #rewrite(
-    handle: SessionHandle,
-    extended: number | undefined,
-    now: number,
-  ): boolean {
+  #rewrite(handle: SessionHandle, now: number): boolean {
     const access = this.#access;
     const bound = handle.bound!;
     const record = recordOf(handle, bound.createdAt);
+    const lifetime = lifetimeOf(access.config, record.lifetime);
+    const extended = savedExpiry(
+      lifetime,
+      bound,
+      now,
+      handle.lifetimeChanged,
+    );
     const expiresAt = extended ?? bound.expiresAt;
     const value = access.serialize(record, bound.key);
     const version = this.#sync.set(
@@ -129,7 +149,7 @@ export class SyncPath {
       record,
       extended === undefined
         ? undefined
-        : cookieUntil(access.config, handle, expiresAt, now),
+        : cookieUntil(lifetime, handle, expiresAt, now),
     );
     return true;
   }

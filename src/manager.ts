@@ -12,6 +12,7 @@ import {
   readConfig,
   type SessionManagerOptions,
 } from "./manager_options.ts";
+import type { CsrfProtection } from "./csrf.ts";
 import type { Session, SessionData, SessionRequest } from "./session.ts";
 import { MemoryStore } from "./stores/memory.ts";
 
@@ -27,6 +28,33 @@ export type SessionRequestHandler<Data, Flash> = (
   request: Request,
   session: Session<Data, Flash>,
 ) => Response | Promise<Response>;
+
+/**
+ * Options of `SessionManager.handler()`.
+ *
+ * @example CSRF protection for every request of the handler
+ * ```ts
+ * import { createSessionManager } from "@sesame/session";
+ * import { createCsrfProtection } from "@sesame/session/csrf";
+ *
+ * const sessions = createSessionManager();
+ * const csrf = createCsrfProtection();
+ * const serve = sessions.handler(
+ *   (_request, session) => new Response(csrf.token(session)),
+ *   { csrf },
+ * );
+ * ```
+ */
+export interface SessionHandlerOptions {
+  /**
+   * CSRF protection from `createCsrfProtection()`: unsafe requests that it
+   * refuses get a 403 before their session is loaded, and a `CsrfError`
+   * that the handler throws becomes a 403 with nothing committed.
+   *
+   * @default {undefined}
+   */
+  csrf?: CsrfProtection;
+}
 
 /**
  * Sessions for standard `Request`s: configured once, used per request.
@@ -79,12 +107,18 @@ export interface SessionManager<Data = SessionData, Flash = SessionData> {
    * are immutable (`Response.redirect()`, a `fetch()` result): the response
    * is then copied. When the handler throws, nothing is written.
    *
+   * With `options.csrf`, an unsafe request that the protection refuses
+   * gets a 403 before its session is loaded, and a `CsrfError` the handler
+   * throws (from `requireToken()`) becomes a 403 with nothing committed.
+   *
    * @param handler The handler.
+   * @param options CSRF protection for the handler's requests.
    * @returns A `(request) => Promise<Response>` function for `Deno.serve`,
    * `Bun.serve`, a Worker's `fetch` and the like.
    */
   handler(
     handler: SessionRequestHandler<Data, Flash>,
+    options?: SessionHandlerOptions,
   ): (request: Request) => Promise<Response>;
   /**
    * Lists the live sessions of a subject (see `Session.setSubject()`), most
@@ -280,6 +314,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
 
   handler(
     handler: SessionRequestHandler<Data, Flash>,
+    options?: SessionHandlerOptions,
   ): (request: Request) => Promise<Response> {
     if (typeof handler !== "function") {
       throw new TypeError(
@@ -288,7 +323,7 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
     }
     const backend = this.#backend;
     // load() and commit(), without waiting when they finished at once.
-    return async (request) => {
+    const wrapped = async (request: Request): Promise<Response> => {
       const opened = backend.open<Data, Flash>(request);
       const session = opened instanceof SessionHandle ? opened : await opened;
       const response = await handler(request, session);
@@ -299,6 +334,14 @@ class Manager<Data, Flash> implements SessionManager<Data, Flash> {
         ? response
         : withSetCookie(response, setCookie);
     };
+    const csrf = options?.csrf;
+    if (csrf === undefined) return wrapped;
+    if (typeof csrf?.handler !== "function") {
+      throw new TypeError(
+        "Cannot wrap handler: options.csrf must come from createCsrfProtection() (@sesame/session/csrf)",
+      );
+    }
+    return csrf.handler(wrapped);
   }
 
   async listSessions(

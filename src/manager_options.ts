@@ -1,12 +1,15 @@
 // The manager's options, and their validation into a frozen configuration
 // that every part of the manager reads: checked once, at construction.
 
+import { EventSink } from "./_events.ts";
+import type { Lifetime } from "./_lifetime.ts";
 import { describeValue, functionValue, wholeNumber } from "./_options.ts";
 import {
   createSessionCookie,
   type SessionCookie,
   type SessionCookieOptions,
 } from "./cookie.ts";
+import type { SessionEvent } from "./events.ts";
 import type { SessionStore } from "./store.ts";
 import type { SealedCookieStore } from "./stores/sealed_cookie.ts";
 
@@ -58,6 +61,25 @@ export interface SessionManagerOptions {
    */
   absoluteTimeoutSeconds?: number;
   /**
+   * The longest idle timeout a session may choose with
+   * `Session.setLifetime()`, in seconds: a longer one is lowered to it.
+   * Lowering it applies to sessions already stored once the idle expiry
+   * they were granted passes (at most the old maximum after their last
+   * request).
+   *
+   * @default {idleTimeoutSeconds}
+   */
+  maxIdleTimeoutSeconds?: number;
+  /**
+   * The longest absolute timeout a session may choose with
+   * `Session.setLifetime()`, in seconds ("remember me for 30 days" needs
+   * `30 * 24 * 60 * 60`): a longer one is lowered to it. It is enforced when
+   * a session is read too, so lowering it shortens sessions already stored.
+   *
+   * @default {absoluteTimeoutSeconds}
+   */
+  maxAbsoluteTimeoutSeconds?: number;
+  /**
    * How far the idle expiry must move before a request extends it, in
    * seconds. Extending means a store call and a `Set-Cookie`, so a session
    * read many times a minute is not extended on every request; the idle
@@ -107,6 +129,55 @@ export interface SessionManagerOptions {
    */
   rotationGraceSeconds?: number;
   /**
+   * Whether session values are encrypted at rest: each record's values and
+   * flash values are sealed with AES-256-GCM under a key derived from the
+   * session id itself. The store keeps only the id's SHA-256 (also the
+   * memory store, then), so a dump of the store reveals no session data,
+   * even together with the server's configuration: only a request carrying
+   * the cookie opens its record. The creation time, the subject and label
+   * (for `listSessions()`) and the lifetime stay readable, bound to the
+   * ciphertext so that they cannot be changed in the store.
+   *
+   * It costs a key derivation and an encryption per write, a decryption per
+   * read, and the memory store's synchronous path. With a store whose
+   * records leave the process, records written in clear before it was
+   * turned on are read and sealed at their next write, and sealed records
+   * stay readable after it is turned off (the memory store keys records by
+   * the id itself in clear, by its hash when sealing). Not for the sealed
+   * cookie store, which encrypts the whole session anyway.
+   *
+   * @default {false}
+   */
+  encryptAtRest?: boolean;
+  /**
+   * Hears what happens to sessions: created, loaded (sampled), regenerated,
+   * destroyed, expired, revoked, a conflicting save, a failing store (see
+   * {@linkcode SessionEvent}). Called synchronously where it happens; it
+   * cannot break a request: what it throws or rejects goes to
+   * `onEventError`. Do slow work (a network call) without awaiting it.
+   *
+   * Without a listener nothing is computed for events, not even the
+   * handle's hash: the option costs nothing when unused.
+   *
+   * @default {undefined}
+   */
+  onEvent?: (event: SessionEvent) => void | Promise<void>;
+  /**
+   * Receives what `onEvent` threw or rejected, with the event. Without it
+   * such errors are dropped (sesame writes to no console of its own).
+   *
+   * @default {undefined}
+   */
+  onEventError?: (error: unknown, event: SessionEvent) => void;
+  /**
+   * The share of loads reported as `"loaded"` events, from `0` (none) to
+   * `1` (every load that found a live session): loads are the most frequent
+   * event by far.
+   *
+   * @default {0}
+   */
+  loadedEventSampleRate?: number;
+  /**
    * The clock, in milliseconds since the Unix epoch. Replace it in tests to
    * move time without waiting.
    *
@@ -122,12 +193,22 @@ export const ACTION = "Cannot create session manager";
 export interface ManagerConfig {
   /** The session cookie. */
   readonly cookie: SessionCookie;
-  /** `idleTimeoutSeconds`, in milliseconds. */
-  readonly idleMs: number;
-  /** `absoluteTimeoutSeconds`, in milliseconds. */
-  readonly absoluteMs: number;
-  /** `touchIntervalSeconds`, in milliseconds. */
-  readonly touchMs: number;
+  /**
+   * The lifetime of a session that chose none: `idleTimeoutSeconds`,
+   * `absoluteTimeoutSeconds` and `touchIntervalSeconds` in milliseconds, and
+   * the cookie as configured.
+   */
+  readonly lifetime: Lifetime;
+  /** `maxIdleTimeoutSeconds`, in milliseconds. */
+  readonly maxIdleMs: number;
+  /** `maxAbsoluteTimeoutSeconds`, in milliseconds. */
+  readonly maxAbsoluteMs: number;
+  /** Whether the cookie is persistent unless a session chooses otherwise. */
+  readonly persistent: boolean;
+  /** The cookie with `Max-Age`. */
+  readonly persistentCookie: SessionCookie;
+  /** The cookie without `Max-Age`, which the browser drops when it closes. */
+  readonly browserSessionCookie: SessionCookie;
   /** `maxCommitAttempts`. */
   readonly maxAttempts: number;
   /** `rotationGraceSeconds`, in milliseconds. */
@@ -138,6 +219,10 @@ export interface ManagerConfig {
   readonly maxRecordBytes: number;
   /** The clock. */
   readonly now: () => number;
+  /** `encryptAtRest`. */
+  readonly encryptAtRest: boolean;
+  /** Where events go; `undefined` without an `onEvent` listener. */
+  readonly events: EventSink | undefined;
 }
 
 /**
@@ -163,6 +248,8 @@ export function readConfig(options: SessionManagerOptions): ManagerConfig {
   });
   return Object.freeze({
     now,
+    events: readEvents(options),
+    encryptAtRest: readEncryptAtRest(options),
     ...readTimeouts(options),
     ...readLimits(options),
   });
@@ -173,9 +260,15 @@ function option(name: keyof SessionManagerOptions) {
   return { action: ACTION, name };
 }
 
-/** The timeouts and intervals, in milliseconds, and the cookie. */
+/** The timeouts and intervals, in milliseconds, and the cookies. */
 function readTimeouts(options: SessionManagerOptions) {
   const cookie = createSessionCookie(options.cookie);
+  // Valid, as createSessionCookie() checked it.
+  const persistent = options.cookie?.persistent !== false;
+  const other = createSessionCookie({
+    ...options.cookie,
+    persistent: !persistent,
+  });
   const idle = wholeNumber(options.idleTimeoutSeconds, {
     ...option("idleTimeoutSeconds"),
     fallback: 1800,
@@ -194,11 +287,30 @@ function readTimeouts(options: SessionManagerOptions) {
       min: 0,
       max: idle - 1,
     }) * 1000;
-  return {
-    cookie,
+  const maxIdle = wholeNumber(options.maxIdleTimeoutSeconds, {
+    ...option("maxIdleTimeoutSeconds"),
+    fallback: idle,
+    min: idle,
+  });
+  const maxAbsolute = wholeNumber(options.maxAbsoluteTimeoutSeconds, {
+    ...option("maxAbsoluteTimeoutSeconds"),
+    fallback: absolute,
+    min: absolute,
+  });
+  const lifetime: Lifetime = Object.freeze({
     idleMs: idle * 1000,
     absoluteMs: absolute * 1000,
     touchMs,
+    cookie,
+  });
+  return {
+    cookie,
+    lifetime,
+    maxIdleMs: maxIdle * 1000,
+    maxAbsoluteMs: maxAbsolute * 1000,
+    persistent,
+    persistentCookie: persistent ? cookie : other,
+    browserSessionCookie: persistent ? other : cookie,
   };
 }
 
@@ -229,4 +341,52 @@ function readLimits(options: SessionManagerOptions) {
       min: 64,
     }),
   };
+}
+
+/** The event sink, when there is a listener. */
+function readEvents(options: SessionManagerOptions): EventSink | undefined {
+  const noop = () => {};
+  const listener = functionValue<(event: SessionEvent) => unknown>(
+    options.onEvent,
+    { ...option("onEvent"), fallback: noop },
+  );
+  const onError = functionValue<(error: unknown, event: SessionEvent) => void>(
+    options.onEventError,
+    { ...option("onEventError"), fallback: noop },
+  );
+  const rate = options.loadedEventSampleRate;
+  if (
+    rate !== undefined &&
+    (typeof rate !== "number" || !(rate >= 0 && rate <= 1))
+  ) {
+    throw new (typeof rate === "number" ? RangeError : TypeError)(
+      `${ACTION}: loadedEventSampleRate must be a number from 0 to 1, received ${
+        describeValue(rate)
+      }`,
+    );
+  }
+  if (listener === noop) return undefined;
+  return new EventSink(listener, onError, rate ?? 0);
+}
+
+/** `encryptAtRest`, checked. */
+function readEncryptAtRest(options: SessionManagerOptions): boolean {
+  const value = options.encryptAtRest;
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(
+      `${ACTION}: encryptAtRest must be a boolean, received ${
+        describeValue(value)
+      }`,
+    );
+  }
+  if (
+    value && (options.store as { sealed?: unknown } | undefined)?.sealed ===
+      true
+  ) {
+    throw new TypeError(
+      `${ACTION}: encryptAtRest is for stores that keep records; the sealed cookie store encrypts the whole session already, leave it unset`,
+    );
+  }
+  return value;
 }

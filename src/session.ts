@@ -144,6 +144,57 @@ export interface Session<Data = SessionData, Flash = SessionData> {
    */
   setSubject(subject: string | undefined, options?: SubjectOptions): void;
   /**
+   * Gives this session a lifetime of its own, instead of the manager's: at
+   * login, a short one for a shared computer, a long one for "remember me".
+   * It is stored with the session, so every later request (on any server)
+   * honours it; it stays through `regenerate()`, and `destroy()` drops it.
+   *
+   * Each field left out keeps the manager's value. A timeout above the
+   * manager's `maxIdleTimeoutSeconds` or `maxAbsoluteTimeoutSeconds` is
+   * lowered to it (those default to the manager's own timeouts, so by
+   * default a session can only shorten its lifetime). At commit the
+   * expiry is computed anew from the session's creation and now, and the
+   * cookie is sent again; the server enforces the lifetime as it does the
+   * manager's. Call it after `regenerate()`, which starts the absolute
+   * timeout anew.
+   *
+   * @param lifetime The timeouts, in seconds, and whether the cookie is
+   * persistent.
+   * @throws {TypeError} When a timeout is not a whole number of seconds
+   * above zero, or `persistent` not a boolean.
+   *
+   * @example "Remember me" at login
+   * ```ts
+   * import { createSessionManager } from "@sesame/session";
+   *
+   * const sessions = createSessionManager({
+   *   maxIdleTimeoutSeconds: 30 * 24 * 60 * 60,
+   *   maxAbsoluteTimeoutSeconds: 30 * 24 * 60 * 60,
+   * });
+   * const app = sessions.handler(async (request, session) => {
+   *   const form = await request.formData();
+   *   session.regenerate();
+   *   session.setSubject("user-42");
+   *   if (form.get("remember") === "on") {
+   *     session.setLifetime({
+   *       idleTimeoutSeconds: 7 * 24 * 60 * 60,
+   *       absoluteTimeoutSeconds: 30 * 24 * 60 * 60,
+   *     });
+   *   } else {
+   *     session.setLifetime({ persistent: false });
+   *   }
+   *   return new Response("Signed in");
+   * });
+   * await app(
+   *   new Request("http://localhost/login", {
+   *     method: "POST",
+   *     body: new URLSearchParams({ remember: "on" }),
+   *   }),
+   * );
+   * ```
+   */
+  setLifetime(lifetime: SessionLifetime): void;
+  /**
    * Changes a value by a function of its latest stored value: the
    * read-modify-write for counters, lists and carts.
    *
@@ -196,6 +247,72 @@ export interface Session<Data = SessionData, Flash = SessionData> {
    * @returns The value, or `undefined` when there is none.
    */
   takeFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined;
+  /**
+   * Reads a flash value set by an earlier request without removing it: it
+   * stays for a later request until `takeFlash()` or `takeAllFlash()` takes
+   * it. For a check ("is there a notice?") that must not consume it.
+   *
+   * @param key The flash value's name.
+   * @returns The value, or `undefined` when there is none (or this request
+   * already took it).
+   */
+  peekFlash<K extends keyof Flash & string>(key: K): Flash[K] | undefined;
+  /**
+   * Reads every flash value set by earlier requests and removes them all:
+   * for a layout that shows whatever messages are waiting. To read them all
+   * without removing them, follow it with `keepFlash()`.
+   *
+   * @returns A new object with the values (empty when there are none).
+   *
+   * @example Show every waiting message once
+   * ```ts
+   * import { createSessionManager } from "@sesame/session";
+   *
+   * const sessions = createSessionManager<
+   *   Record<string, never>,
+   *   { notice: string; error: string }
+   * >();
+   * const app = sessions.handler((_request, session) => {
+   *   const { notice, error } = session.takeAllFlash();
+   *   return Response.json({ notice, error });
+   * });
+   * await app(new Request("http://localhost/"));
+   * ```
+   */
+  takeAllFlash(): Partial<Flash>;
+  /**
+   * Keeps flash values that this request took (with `takeFlash()` or
+   * `takeAllFlash()`) for one more request: the next request reads them
+   * again, as if this one had not. For a response that did not show them,
+   * such as a redirect or an error page. Values not taken stay anyway.
+   *
+   * Kept before the commit, a value costs no write when nothing else
+   * changed. A value that this request flashed under the same key wins
+   * over the kept one.
+   *
+   * @param key The flash value to keep; without it, every value this
+   * request took.
+   *
+   * @example Keep the notice across a redirect
+   * ```ts
+   * import { createSessionManager } from "@sesame/session";
+   *
+   * const sessions = createSessionManager<
+   *   Record<string, never>,
+   *   { notice: string }
+   * >();
+   * const app = sessions.handler((request, session) => {
+   *   const notice = session.takeFlash("notice");
+   *   if (new URL(request.url).pathname === "/old") {
+   *     session.keepFlash("notice");
+   *     return Response.redirect(new URL("/new", request.url), 303);
+   *   }
+   *   return new Response(notice ?? "");
+   * });
+   * await app(new Request("http://localhost/old"));
+   * ```
+   */
+  keepFlash(key?: keyof Flash & string): void;
   /**
    * Moves the session to a new id, keeping its values; when the session is
    * committed, the old id loses them and its cookie is dead from then on. Call
@@ -252,4 +369,44 @@ export interface SubjectOptions {
    * @default {undefined}
    */
   label?: string;
+}
+
+/**
+ * A session's own lifetime, for `Session.setLifetime()`. Every field left
+ * out keeps the manager's value.
+ *
+ * @example A short session on a shared computer
+ * ```ts
+ * import type { SessionLifetime } from "@sesame/session";
+ *
+ * const shared: SessionLifetime = {
+ *   idleTimeoutSeconds: 5 * 60,
+ *   absoluteTimeoutSeconds: 60 * 60,
+ *   persistent: false,
+ * };
+ * ```
+ */
+export interface SessionLifetime {
+  /**
+   * How long the session lives without requests, in seconds; at most the
+   * manager's `maxIdleTimeoutSeconds`.
+   *
+   * @default {the manager's idleTimeoutSeconds}
+   */
+  idleTimeoutSeconds?: number;
+  /**
+   * How long the session lives from its creation however active it is, in
+   * seconds; at most the manager's `maxAbsoluteTimeoutSeconds`.
+   *
+   * @default {the manager's absoluteTimeoutSeconds}
+   */
+  absoluteTimeoutSeconds?: number;
+  /**
+   * Whether the cookie outlives the browser session: `false` sends it
+   * without `Max-Age`, so that the browser drops it when it closes (the
+   * server-side timeouts still apply).
+   *
+   * @default {the manager's cookie.persistent}
+   */
+  persistent?: boolean;
 }

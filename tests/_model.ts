@@ -58,6 +58,7 @@ export function managerOptions(store: SessionStore, clock: FakeClock) {
   return {
     store,
     now: clock.now,
+    encryptAtRest: ENCRYPTED.has(store),
     idleTimeoutSeconds: IDLE_SECONDS,
     absoluteTimeoutSeconds: ABSOLUTE_SECONDS,
     touchIntervalSeconds: TOUCH_SECONDS,
@@ -422,6 +423,19 @@ export const memoryFastPath: Backend = {
     ),
 };
 
+/** Stores whose managers encrypt at rest (`managerOptions()` asks). */
+const ENCRYPTED = new WeakSet<SessionStore>();
+
+export const memoryEncrypted: Backend = {
+  name: "MemoryStore behind a delegating object, encrypted at rest",
+  runs: 300,
+  create: (clock, gate, names) => {
+    const store = gatedStore(new MemoryStore({ now: clock.now }), gate, names);
+    ENCRYPTED.add(store);
+    return Promise.resolve(store);
+  },
+};
+
 export const memoryWrapped: Backend = {
   name: "MemoryStore behind a delegating object (asynchronous path)",
   runs: 600,
@@ -783,7 +797,8 @@ export class World {
   async init(backend: Backend): Promise<void> {
     this.gate.log = (line) => this.log(line);
     const store = await backend.create(this.clock, this.gate, this.names);
-    this.#inProcess = store.inProcess === true;
+    // Encrypted at rest, even an in-process store is keyed by hashes.
+    this.#inProcess = store.inProcess === true && !ENCRYPTED.has(store);
     this.manager = createSessionManager<Data, Flash>(
       managerOptions(store, this.clock),
     );

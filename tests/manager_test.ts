@@ -10,7 +10,6 @@ import {
   SessionTooLargeError,
 } from "../src/errors.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
-import { SealedCookieStore } from "../src/stores/sealed_cookie.ts";
 import { isSessionId } from "../src/session_id.ts";
 import type { SessionStore } from "../src/store.ts";
 import { CookieJar, cookiePair } from "./_cookie_jar.ts";
@@ -19,77 +18,16 @@ import {
   always,
   FaultyStore,
   only,
-  type Recording,
-  recordingMemoryStore,
   RecordingStore,
   WrappedStore,
 } from "./_stores.ts";
-
-const URL = "http://app.test/";
-
-/** A store that records the calls made to it, and the keys they were for. */
-type TestStore = SessionStore & Recording;
-
-type MakeStore = (now: () => number) => TestStore;
-
-/** The behaviour tests run on both of the manager's paths. */
-const BACKENDS: { name: string; makeStore: MakeStore; sync: boolean }[] = [
-  { name: "fast path", makeStore: recordingMemoryStore, sync: true },
-  {
-    name: "async path",
-    makeStore: (now) => new RecordingStore({ now, inProcess: true }),
-    sync: false,
-  },
-];
-
-/**
- * The backends every behaviour test runs on: the store backend on both of
- * its paths, and the sealed cookie store's.
- */
-const EVERY_BACKEND: {
-  name: string;
-  makeStore: (now: () => number) => SessionStore | SealedCookieStore;
-  sealed?: boolean;
-}[] = [
-  ...BACKENDS,
-  {
-    name: "sealed cookie",
-    sealed: true,
-    makeStore: () =>
-      new SealedCookieStore({
-        secrets: ["a test secret of at least 32 characters"],
-      }),
-  },
-];
-
-type Data = { count: number; user: string; cart: string[] };
-
-function setupWith<Store extends SessionStore | SealedCookieStore>(
-  makeStore: (now: () => number) => Store,
-  options: SessionManagerOptions = {},
-) {
-  const clock = new FakeClock();
-  const store = makeStore(clock.now);
-  const sessions = createSessionManager<Data, { notice: string }>({
-    store,
-    now: clock.now,
-    ...options,
-  });
-  const jar = new CookieJar();
-  /** Runs one request through the manager, carrying cookies in the jar. */
-  async function visit(
-    run: (
-      session: Awaited<ReturnType<typeof sessions.load>>,
-    ) => unknown = () => {},
-  ) {
-    const session = await sessions.load(jar.request(URL));
-    await run(session);
-    const setCookie = await session.commit();
-    jar.store(setCookie);
-    return { session, setCookie };
-  }
-  return { clock, store, sessions, jar, visit };
-}
+import {
+  BACKENDS,
+  type Data,
+  EVERY_BACKEND,
+  setupWith,
+  URL,
+} from "./_backends.ts";
 
 for (const { name, makeStore, sealed } of EVERY_BACKEND) {
   describe(`createSessionManager() on the ${name}`, () => {

@@ -58,6 +58,7 @@ import {
   GRACE_SECONDS,
   IDLE_SECONDS,
   managerOptions,
+  memoryEncrypted,
   memoryFastPath,
   memoryWrapped,
   parseSetCookie,
@@ -84,6 +85,8 @@ describe("session manager model", () => {
   registerTouchAfterRotation(memoryFastPath);
   registerModel(memoryWrapped, true, 10);
   registerTouchAfterRotation(memoryWrapped);
+  registerModel(memoryEncrypted, true, 40);
+  registerTouchAfterRotation(memoryEncrypted);
 });
 
 // ---------------------------------------------------------------------------

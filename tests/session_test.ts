@@ -6,7 +6,7 @@ import { NO_OWNER } from "../src/_record.ts";
 import { isSessionId } from "../src/session_id.ts";
 
 type Data = { count: number; user: string };
-type Flash = { notice: string };
+type Flash = { notice: string; error: string };
 
 function handle(
   stored?: { data?: Record<string, unknown>; flash?: Record<string, unknown> },
@@ -70,6 +70,58 @@ describe("SessionHandle", () => {
     assert.equal(session.takeFlash("notice"), "hello");
     assert.equal(session.takeFlash("notice"), undefined);
     assert.deepEqual([...session.flashChanges ?? []], [["notice", DELETED]]);
+  });
+
+  test("peekFlash() reads without recording a change", () => {
+    const { session } = handle({ flash: { notice: "hello" } });
+    assert.equal(session.peekFlash("notice"), "hello");
+    assert.equal(session.flashChanges, undefined);
+    assert.equal(session.dirty, false);
+  });
+
+  test("takeAllFlash() takes every value; keepFlash() gives them back and drops the changes", () => {
+    const { session } = handle({ flash: { notice: "hello", error: "oops" } });
+    assert.deepEqual(session.takeAllFlash(), {
+      notice: "hello",
+      error: "oops",
+    });
+    assert.deepEqual([...session.flashChanges ?? []], [
+      ["notice", DELETED],
+      ["error", DELETED],
+    ]);
+    session.keepFlash("notice");
+    assert.deepEqual([...session.flashChanges ?? []], [["error", DELETED]]);
+    session.keepFlash();
+    assert.equal(session.flashChanges, undefined);
+    assert.equal(session.dirty, false);
+    assert.equal(session.takeFlash("error"), "oops");
+  });
+
+  test("setLifetime() records a copy of the fields given, as a change", () => {
+    const { session } = handle({ data: { count: 1 } });
+    const lifetime = { idleTimeoutSeconds: 60, persistent: false };
+    session.setLifetime(lifetime);
+    lifetime.idleTimeoutSeconds = 1;
+    assert.deepEqual(session.lifetime, {
+      idleTimeoutSeconds: 60,
+      persistent: false,
+    });
+    assert.equal(session.lifetimeChanged, true);
+    assert.equal(session.dirty, true);
+    session.setLifetime({});
+    assert.equal(session.lifetime, undefined);
+    assert.equal(session.lifetimeChanged, true);
+  });
+
+  test("destroy() remembers the subject of the session it ended, for its event", () => {
+    const { session } = handle({ data: { count: 1 } });
+    session.setSubject("user-1");
+    session.setLifetime({ idleTimeoutSeconds: 60 });
+    session.destroy();
+    assert.equal(session.destroyedSubject, "user-1");
+    assert.equal(session.subject, undefined);
+    assert.equal(session.lifetime, undefined);
+    assert.equal(session.lifetimeChanged, false);
   });
 
   test("regenerate() keeps the values and retires the stored record", () => {

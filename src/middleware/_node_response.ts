@@ -2,6 +2,7 @@
 // incoming message, and the commit that runs just before a response's
 // headers go out, whatever sends them.
 
+import { commitRefused } from "../_csrf_refused.ts";
 import { SessionHandle } from "../_handle.ts";
 import type { Session, SessionRequest } from "../session.ts";
 import type { NodeRequest, NodeResponse } from "./node.ts";
@@ -52,7 +53,8 @@ type Calls = Pick<FlushableResponse, Method>;
  * comes first. When the commit answers at once (the memory store), the call
  * goes on at once; otherwise it, and any later ones, wait for the commit and
  * run in order after it, and what one of them throws goes to `onError`, as
- * it would have gone to the route. A status of 500 or more commits nothing.
+ * it would have gone to the route. A status of 500 or more commits nothing,
+ * nor does a request that a CSRF token check refused.
  */
 export function commitBeforeHeaders<Data, Flash>(
   res: FlushableResponse,
@@ -211,7 +213,8 @@ class Gate {
     const status = method === "writeHead" && typeof args[0] === "number"
       ? args[0]
       : res.statusCode;
-    if (res.headersSent || status >= 500) {
+    // A request that a CSRF token check refused commits nothing either.
+    if (res.headersSent || status >= 500 || commitRefused(this.session)) {
       this.open();
       return this.call(method, args);
     }

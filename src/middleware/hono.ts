@@ -39,7 +39,13 @@
  * @module
  */
 
+import { commitRefused } from "../_csrf_refused.ts";
 import { describeValue } from "../_options.ts";
+import {
+  CsrfError,
+  type CsrfProtection,
+  type CsrfRequestLike,
+} from "../csrf.ts";
 import type { SessionManager } from "../manager.ts";
 import type { Session, SessionData } from "../session.ts";
 
@@ -247,7 +253,9 @@ export function createSessionMiddleware<
     await next();
     // Hono catches what a later handler throws, answers it with `onError`
     // and records it in `c.error`: the handler did not finish its work.
-    if (c.error !== undefined) return;
+    // Nor is a request that a CSRF token check refused (see
+    // createCsrfTokenMiddleware()): it commits nothing.
+    if (c.error !== undefined || commitRefused(session)) return;
     const setCookie = await session.commit();
     if (setCookie === undefined) return;
     try {
@@ -260,4 +268,256 @@ export function createSessionMiddleware<
       c.res.headers.append("Set-Cookie", setCookie);
     }
   };
+}
+
+/**
+ * A Hono middleware that refuses cross-origin requests, as made by
+ * {@linkcode createCsrfMiddleware}. Hono's `MiddlewareHandler` is one.
+ *
+ * @example Type a middleware variable
+ * ```ts
+ * import { createCsrfProtection } from "@sesame/session/csrf";
+ * import {
+ *   createCsrfMiddleware,
+ *   type CsrfMiddleware,
+ * } from "@sesame/session/hono";
+ *
+ * const checkOrigin: CsrfMiddleware = createCsrfMiddleware(createCsrfProtection());
+ * ```
+ */
+export type CsrfMiddleware = (
+  c: {
+    /** The request; the middleware reads its method and headers. */
+    readonly req: { readonly raw: Request };
+  },
+  next: () => Promise<void>,
+) => Promise<Response | void>;
+
+/**
+ * Creates a Hono middleware that answers 403 to an unsafe request from
+ * another origin, by `Sec-Fetch-Site` and `Origin` (see
+ * `CsrfProtection.check()`), before anything after it runs.
+ *
+ * Mount it before {@linkcode createSessionMiddleware}: a refused request
+ * then loads no session and commits nothing.
+ *
+ * @param protection The CSRF protection, from `createCsrfProtection()`.
+ * @returns The middleware, for `app.use()` or a route.
+ * @throws {TypeError} When `protection` is not a CSRF protection.
+ *
+ * @example Refuse cross-origin posts before the session is loaded
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createSessionManager, type Session } from "@sesame/session";
+ * import { createCsrfProtection } from "@sesame/session/csrf";
+ * import {
+ *   createCsrfMiddleware,
+ *   createSessionMiddleware,
+ * } from "@sesame/session/hono";
+ *
+ * const csrf = createCsrfProtection();
+ * const app = new Hono<{ Variables: { session: Session } }>();
+ * app.use(createCsrfMiddleware(csrf));
+ * app.use(createSessionMiddleware(createSessionManager()));
+ * app.post("/delete", (c) => c.text("deleted"));
+ *
+ * const forged = await app.request("http://localhost/delete", {
+ *   method: "POST",
+ *   headers: { "Sec-Fetch-Site": "cross-site" },
+ * });
+ * forged.status; // 403
+ * ```
+ */
+export function createCsrfMiddleware(
+  protection: CsrfProtection,
+): CsrfMiddleware {
+  checkProtection(protection, "Cannot create CSRF middleware");
+  return (c, next) =>
+    protection.check(c.req.raw).allowed ? next() : Promise.resolve(forbidden());
+}
+
+/**
+ * Options of {@linkcode createCsrfTokenMiddleware}.
+ *
+ * @typeParam Variable The name of the session's context variable.
+ *
+ * @example The session under `c.get("auth")`
+ * ```ts
+ * import type { CsrfTokenMiddlewareOptions } from "@sesame/session/hono";
+ *
+ * const options: CsrfTokenMiddlewareOptions<"auth"> = { variable: "auth" };
+ * ```
+ */
+export interface CsrfTokenMiddlewareOptions<
+  Variable extends string = "session",
+> {
+  /**
+   * The context variable that holds the session, as given to
+   * {@linkcode createSessionMiddleware}.
+   *
+   * @default {"session"}
+   */
+  variable?: Variable;
+}
+
+/**
+ * A Hono middleware that requires the session's CSRF token, as made by
+ * {@linkcode createCsrfTokenMiddleware}. Hono's `MiddlewareHandler` is one.
+ *
+ * @typeParam Variable The name of the session's context variable.
+ *
+ * @example Type a middleware variable
+ * ```ts
+ * import { createCsrfProtection } from "@sesame/session/csrf";
+ * import {
+ *   createCsrfTokenMiddleware,
+ *   type CsrfTokenMiddleware,
+ * } from "@sesame/session/hono";
+ *
+ * const requireToken: CsrfTokenMiddleware = createCsrfTokenMiddleware(
+ *   createCsrfProtection(),
+ * );
+ * ```
+ */
+export type CsrfTokenMiddleware<Variable extends string = "session"> = (
+  c: {
+    /**
+     * The request; its body is read from a clone (or, when a middleware
+     * before read it already, through Hono's `parseBody()`, which keeps it).
+     */
+    readonly req: {
+      readonly raw: Request;
+      parseBody?: () => Promise<unknown>;
+    };
+    /** The context variables: the session is read from them. */
+    readonly var: { readonly [Name in Variable]?: unknown };
+  },
+  next: () => Promise<void>,
+) => Promise<Response | void>;
+
+/**
+ * Creates a Hono middleware that answers 403 to an unsafe request without
+ * the session's CSRF token (in the token header, or the form field of a
+ * urlencoded or multipart body), as `CsrfProtection.requireToken()` decides
+ * it: every unsafe request, or with `tokenPolicy: "fallback"` only those
+ * that carried neither `Sec-Fetch-Site` nor `Origin`. The session of a
+ * refused request commits nothing.
+ *
+ * Mount it after {@linkcode createSessionMiddleware}, on the whole app or on
+ * the routes that take forms. Render the token with
+ * `csrf.token(c.get("session"))`.
+ *
+ * @typeParam Variable The name of the session's context variable.
+ * @param protection The CSRF protection, from `createCsrfProtection()`.
+ * @param options The session's context variable.
+ * @returns The middleware.
+ * @throws {TypeError} When `protection` is not a CSRF protection, or the
+ * variable name is not a non-empty string.
+ *
+ * @example A form with its token
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createSessionManager, type Session } from "@sesame/session";
+ * import { createCsrfProtection } from "@sesame/session/csrf";
+ * import {
+ *   createCsrfMiddleware,
+ *   createCsrfTokenMiddleware,
+ *   createSessionMiddleware,
+ * } from "@sesame/session/hono";
+ *
+ * const csrf = createCsrfProtection();
+ * const app = new Hono<{ Variables: { session: Session<{ name: string }> } }>();
+ * app.use(createCsrfMiddleware(csrf));
+ * app.use(createSessionMiddleware(createSessionManager<{ name: string }>()));
+ * app.use(createCsrfTokenMiddleware(csrf));
+ * app.get("/", (c) =>
+ *   c.html(
+ *     `<form method="post" action="/name">
+ *       <input type="hidden" name="_csrf" value="${csrf.token(c.get("session"))}">
+ *       <input name="name"><button>Save</button>
+ *     </form>`,
+ *   ));
+ * app.post("/name", async (c) => {
+ *   const { name } = await c.req.parseBody();
+ *   c.get("session").set("name", String(name));
+ *   return c.redirect("/", 303);
+ * });
+ *
+ * const page = await app.request("http://localhost/");
+ * const cookie = page.headers.get("Set-Cookie")!.split(";")[0];
+ * const token = (await page.text()).match(/value="([\w-]{43})"/)![1];
+ * const saved = await app.request("http://localhost/name", {
+ *   method: "POST",
+ *   headers: { Cookie: cookie },
+ *   body: new URLSearchParams({ _csrf: token, name: "Ada" }),
+ * });
+ * saved.status; // 303
+ * ```
+ */
+export function createCsrfTokenMiddleware<Variable extends string = "session">(
+  protection: CsrfProtection,
+  options: CsrfTokenMiddlewareOptions<Variable> = {},
+): CsrfTokenMiddleware<NoInfer<Variable>> {
+  const action = "Cannot create CSRF token middleware";
+  checkProtection(protection, action);
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `${action}: options must be an object, received ${
+        describeValue(options)
+      }`,
+    );
+  }
+  const variable = options.variable ?? "session" as Variable;
+  if (typeof variable !== "string" || variable === "") {
+    throw new TypeError(
+      `${action}: variable must be a non-empty string, received ${
+        describeValue(variable)
+      }`,
+    );
+  }
+  return async (c, next) => {
+    const session = c.var[variable] as Session | undefined;
+    if (session === undefined || session === null) {
+      throw new TypeError(
+        `CSRF token middleware: no session in the context variable "${variable}"; mount createSessionMiddleware() before it`,
+      );
+    }
+    const raw = c.req.raw;
+    let request: Request | CsrfRequestLike = raw;
+    if (raw.bodyUsed && typeof c.req.parseBody === "function") {
+      // A middleware before this one read the body through Hono, which
+      // keeps what it parsed.
+      const body = await c.req.parseBody().catch(() => undefined);
+      request = { method: raw.method, headers: raw.headers, body };
+    }
+    try {
+      await protection.requireToken(request, session);
+    } catch (error) {
+      if (error instanceof CsrfError) return error.getResponse();
+      throw error;
+    }
+    await next();
+  };
+}
+
+/** Throws unless `protection` is what `createCsrfProtection()` makes. */
+function checkProtection(protection: CsrfProtection, action: string): void {
+  if (
+    typeof protection?.check !== "function" ||
+    typeof protection.requireToken !== "function"
+  ) {
+    throw new TypeError(
+      `${action}: protection must be a CSRF protection from createCsrfProtection(), received ${
+        describeValue(protection)
+      }`,
+    );
+  }
+}
+
+/** The answer to a refused request. */
+function forbidden(): Response {
+  return new Response("Forbidden", {
+    status: 403,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
+  });
 }

@@ -27,11 +27,24 @@
  * app.listen(3000);
  * ```
  *
+ * CSRF protection (see `@sesame/session/csrf`) comes as the same pair for
+ * each: {@linkcode csrfMiddleware} and {@linkcode fastifyCsrf} refuse
+ * cross-origin requests before the session is loaded,
+ * {@linkcode csrfTokenMiddleware} and {@linkcode fastifyCsrfToken} require
+ * the session's token after it is.
+ *
  * It imports neither Express nor Fastify nor `node:http`: it works on the
  * shapes of their request and response objects.
  *
  * @module
  */
+import { commitRefused } from "../_csrf_refused.ts";
+import { describeValue } from "../_options.ts";
+import {
+  CsrfError,
+  type CsrfProtection,
+  type CsrfRequestLike,
+} from "../csrf.ts";
 import { openNow, type SessionManager } from "../manager.ts";
 import type { Session, SessionData } from "../session.ts";
 import { commitBeforeHeaders, IncomingSession } from "./_node_response.ts";
@@ -411,7 +424,7 @@ export function fastifySession<Data = SessionData, Flash = SessionData>(
       const session = slots(request)[property];
       if (
         session === undefined || session === null || failed.has(request) ||
-        reply.statusCode >= 500
+        reply.statusCode >= 500 || commitRefused(session)
       ) {
         done(null, payload);
         return;
@@ -454,4 +467,334 @@ export function fastifySession<Data = SessionData, Flash = SessionData>(
     [Symbol.for("fastify.display-name")]: "@sesame/session",
   });
   return plugin;
+}
+
+/** Answers 403 on Node's response. */
+function forbid(res: NodeResponse): void {
+  res.statusCode = 403;
+  res.setHeader("content-type", "text/plain; charset=utf-8");
+  res.end("Forbidden");
+}
+
+/** Throws unless `protection` is what `createCsrfProtection()` makes. */
+function checkProtection(protection: CsrfProtection, action: string): void {
+  if (
+    typeof protection?.check !== "function" ||
+    typeof protection.requireToken !== "function"
+  ) {
+    throw new TypeError(
+      `${action}: protection must be a CSRF protection from createCsrfProtection(), received ${
+        describeValue(protection)
+      }`,
+    );
+  }
+}
+
+/** Reads the `property` option of the token middlewares. */
+function propertyOption(
+  options: { property?: string },
+  action: string,
+): string {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `${action}: options must be an object, received ${
+        describeValue(options)
+      }`,
+    );
+  }
+  const property = options.property ?? "session";
+  if (typeof property !== "string" || property === "") {
+    throw new TypeError(
+      `${action}: property must be a non-empty string, received ${
+        describeValue(property)
+      }`,
+    );
+  }
+  return property;
+}
+
+/** The session a session middleware put on a request, or a helpful error. */
+function sessionOn(request: object, property: string): Session {
+  const session = (request as Record<string, unknown>)[property];
+  if (typeof session !== "object" || session === null) {
+    throw new TypeError(
+      `CSRF token check: no session on the request's "${property}"; load the session (sessionMiddleware() or fastifySession()) before it`,
+    );
+  }
+  return session as Session;
+}
+
+/**
+ * A Connect/Express middleware that answers 403 to an unsafe request from
+ * another origin, by `Sec-Fetch-Site` and `Origin` (see
+ * `CsrfProtection.check()`); its own host is the request's `Host` header.
+ *
+ * Mount it before {@linkcode sessionMiddleware}: a refused request then
+ * loads no session and commits nothing.
+ *
+ * @param protection The CSRF protection, from `createCsrfProtection()`.
+ * @returns The middleware.
+ * @throws {TypeError} When `protection` is not a CSRF protection.
+ *
+ * @example Express
+ * ```ts ignore
+ * import express from "express";
+ * import { createSessionManager } from "@sesame/session";
+ * import { createCsrfProtection } from "@sesame/session/csrf";
+ * import { csrfMiddleware, sessionMiddleware } from "@sesame/session/node";
+ *
+ * const app = express();
+ * app.use(csrfMiddleware(createCsrfProtection()));
+ * app.use(sessionMiddleware(createSessionManager()));
+ * ```
+ */
+export function csrfMiddleware(protection: CsrfProtection): NodeMiddleware {
+  checkProtection(protection, "Cannot create CSRF middleware");
+  return (req, res, next) => {
+    if (protection.check(req as unknown as CsrfRequestLike).allowed) next();
+    else forbid(res);
+  };
+}
+
+/**
+ * Options of {@linkcode csrfTokenMiddleware} and {@linkcode fastifyCsrfToken}.
+ *
+ * @example The session of a second manager
+ * ```ts
+ * import type { CsrfTokenOptions } from "@sesame/session/node";
+ *
+ * const options: CsrfTokenOptions = { property: "adminSession" };
+ * ```
+ */
+export interface CsrfTokenOptions {
+  /**
+   * The request property that holds the session, as given to the session
+   * middleware or plugin.
+   *
+   * @default {"session"}
+   */
+  property?: string;
+}
+
+/**
+ * A Connect/Express middleware that answers 403 to an unsafe request without
+ * the session's CSRF token, as `CsrfProtection.requireToken()` decides it;
+ * the session of a refused request commits nothing.
+ *
+ * The token is read from the token header (`x-csrf-token`), or from the form
+ * field (`_csrf`) of `req.body`: Node's request has no parsed body, so mount
+ * a body parser (`express.urlencoded()` for forms, or one for multipart)
+ * before this middleware, and this middleware after
+ * {@linkcode sessionMiddleware}, on the app or on the routes that take forms.
+ *
+ * @param protection The CSRF protection, from `createCsrfProtection()`.
+ * @param options The request property that holds the session.
+ * @returns The middleware.
+ * @throws {TypeError} When `protection` is not a CSRF protection, or the
+ * property is not a non-empty string.
+ *
+ * @example Express with a form
+ * ```ts ignore
+ * import express from "express";
+ * import { createSessionManager } from "@sesame/session";
+ * import { createCsrfProtection } from "@sesame/session/csrf";
+ * import {
+ *   csrfMiddleware,
+ *   csrfTokenMiddleware,
+ *   sessionMiddleware,
+ * } from "@sesame/session/node";
+ *
+ * const csrf = createCsrfProtection();
+ * const app = express();
+ * app.use(csrfMiddleware(csrf));
+ * app.use(sessionMiddleware(createSessionManager<{ name: string }>()));
+ * app.use(express.urlencoded({ extended: false }));
+ * app.use(csrfTokenMiddleware(csrf));
+ * app.get("/", (req, res) => {
+ *   res.send(`<form method="post" action="/name">
+ *     <input type="hidden" name="_csrf" value="${csrf.token(req.session)}">
+ *     <input name="name"><button>Save</button>
+ *   </form>`);
+ * });
+ * app.post("/name", (req, res) => {
+ *   req.session.set("name", String(req.body.name));
+ *   res.redirect(303, "/");
+ * });
+ * ```
+ */
+export function csrfTokenMiddleware(
+  protection: CsrfProtection,
+  options: CsrfTokenOptions = {},
+): NodeMiddleware {
+  const action = "Cannot create CSRF token middleware";
+  checkProtection(protection, action);
+  const property = propertyOption(options, action);
+  return (req, res, next) => {
+    let checking: Promise<void>;
+    try {
+      checking = protection.requireToken(
+        req as unknown as CsrfRequestLike,
+        sessionOn(req, property),
+      );
+    } catch (error) {
+      next(error);
+      return;
+    }
+    checking.then(() => next(), (error) => {
+      if (error instanceof CsrfError) forbid(res);
+      else next(error);
+    });
+  };
+}
+
+/** What the Fastify CSRF hooks use of a Fastify reply. */
+export interface FastifyCsrfReplyLike {
+  /** Sets the status code. */
+  code(statusCode: number): unknown;
+  /** Sets a header. */
+  header(name: string, value: string): unknown;
+  /** Sends the reply. */
+  send(payload: string): unknown;
+}
+
+/** What the Fastify CSRF hooks read of a Fastify request. */
+export interface FastifyCsrfRequestLike extends CsrfRequestLike {
+  /** The request method. */
+  readonly method: string;
+}
+
+/** A Fastify hook of the CSRF protection, as `addHook()` and route options take it. */
+export type FastifyCsrfHook = (
+  request: FastifyCsrfRequestLike,
+  reply: FastifyCsrfReplyLike,
+  done: (error?: Error) => void,
+) => void;
+
+/** What {@linkcode fastifyCsrf} uses of a Fastify instance. */
+export interface FastifyCsrfInstanceLike {
+  /** Checks a request when it arrives. */
+  addHook(name: "onRequest", hook: FastifyCsrfHook): unknown;
+}
+
+/** The Fastify plugin of {@linkcode fastifyCsrf}, as `fastify.register()` takes it. */
+export type FastifyCsrfPlugin = (
+  instance: FastifyCsrfInstanceLike,
+) => Promise<void>;
+
+/** Answers 403 on a Fastify reply. */
+function refuseReply(reply: FastifyCsrfReplyLike): void {
+  reply.code(403);
+  reply.header("content-type", "text/plain; charset=utf-8");
+  reply.send("Forbidden");
+}
+
+/**
+ * A Fastify plugin that answers 403 to an unsafe request from another
+ * origin, by `Sec-Fetch-Site` and `Origin` (see `CsrfProtection.check()`),
+ * in an `onRequest` hook.
+ *
+ * Register it before {@linkcode fastifySession}, in the same context: its
+ * hook then runs first, and a refused request loads no session and commits
+ * nothing. Like the session plugin, it applies to the context it is
+ * registered in and its children.
+ *
+ * @param protection The CSRF protection, from `createCsrfProtection()`.
+ * @returns The plugin, for `fastify.register()`.
+ * @throws {TypeError} When `protection` is not a CSRF protection.
+ *
+ * @example Fastify
+ * ```ts ignore
+ * import Fastify from "fastify";
+ * import { createSessionManager } from "@sesame/session";
+ * import { createCsrfProtection } from "@sesame/session/csrf";
+ * import { fastifyCsrf, fastifySession } from "@sesame/session/node";
+ *
+ * const app = Fastify();
+ * await app.register(fastifyCsrf(createCsrfProtection()));
+ * await app.register(fastifySession(createSessionManager()));
+ * ```
+ */
+export function fastifyCsrf(protection: CsrfProtection): FastifyCsrfPlugin {
+  checkProtection(protection, "Cannot create CSRF plugin");
+  const hook: FastifyCsrfHook = (request, reply, done) => {
+    // An early reply: Fastify skips the rest of the request's hooks.
+    if (protection.check(request).allowed) done();
+    else refuseReply(reply);
+  };
+  const plugin: FastifyCsrfPlugin = (fastify) => {
+    try {
+      fastify.addHook("onRequest", hook);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  Object.assign(plugin, {
+    [Symbol.for("skip-override")]: true,
+    [Symbol.for("fastify.display-name")]: "@sesame/session/csrf",
+  });
+  return plugin;
+}
+
+/**
+ * A Fastify `preHandler` hook that answers 403 to an unsafe request without
+ * the session's CSRF token, as `CsrfProtection.requireToken()` decides it;
+ * the session of a refused request commits nothing.
+ *
+ * The token is read from the token header (`x-csrf-token`), or from the form
+ * field (`_csrf`) of `request.body`, which Fastify parses before
+ * `preHandler` hooks run: register a parser for forms
+ * (`@fastify/formbody`, `@fastify/multipart`). Add it after
+ * {@linkcode fastifySession} with `fastify.addHook("preHandler", hook)`, or
+ * per route with `{ preHandler: hook }`.
+ *
+ * @param protection The CSRF protection, from `createCsrfProtection()`.
+ * @param options The request property that holds the session.
+ * @returns The hook.
+ * @throws {TypeError} When `protection` is not a CSRF protection, or the
+ * property is not a non-empty string.
+ *
+ * @example Fastify with a form route
+ * ```ts ignore
+ * import Fastify from "fastify";
+ * import formbody from "@fastify/formbody";
+ * import { createSessionManager } from "@sesame/session";
+ * import { createCsrfProtection } from "@sesame/session/csrf";
+ * import {
+ *   fastifyCsrf,
+ *   fastifyCsrfToken,
+ *   fastifySession,
+ * } from "@sesame/session/node";
+ *
+ * const csrf = createCsrfProtection();
+ * const app = Fastify();
+ * await app.register(fastifyCsrf(csrf));
+ * await app.register(fastifySession(createSessionManager()));
+ * await app.register(formbody);
+ * app.post("/name", { preHandler: fastifyCsrfToken(csrf) }, (request) => {
+ *   request.session.set("name", String(request.body.name));
+ *   return { saved: true };
+ * });
+ * ```
+ */
+export function fastifyCsrfToken(
+  protection: CsrfProtection,
+  options: CsrfTokenOptions = {},
+): FastifyCsrfHook {
+  const action = "Cannot create CSRF token hook";
+  checkProtection(protection, action);
+  const property = propertyOption(options, action);
+  return (request, reply, done) => {
+    let checking: Promise<void>;
+    try {
+      checking = protection.requireToken(request, sessionOn(request, property));
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    checking.then(() => done(), (error) => {
+      if (error instanceof CsrfError) refuseReply(reply);
+      else done(error as Error);
+    });
+  };
 }

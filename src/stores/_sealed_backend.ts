@@ -5,12 +5,14 @@
 
 import type { SessionBackend } from "../_backend.ts";
 import { recordOf } from "../_changes.ts";
+import { publicHandle, reportExpired, reportSession } from "../_events.ts";
 import { SessionHandle } from "../_handle.ts";
 import {
   expiryFor,
-  extensionOf,
+  lifetimeOf,
   maxAgeSeconds,
   pastAbsolute,
+  savedExpiry,
 } from "../_lifetime.ts";
 import {
   ownerOf,
@@ -22,7 +24,7 @@ import {
 import { SessionTooLargeError } from "../errors.ts";
 import type { ManagerConfig } from "../manager_options.ts";
 import type { SessionRequest } from "../session.ts";
-import { isSessionId } from "../session_id.ts";
+import { hashSessionId, isSessionId } from "../session_id.ts";
 import type { SealedCookieStore } from "./sealed_cookie.ts";
 
 /** The most a browser keeps of one cookie's name and value together. */
@@ -58,15 +60,32 @@ export class SealedBackend implements SessionBackend {
     if (
       record === undefined || record === ROTATED ||
       typeof id !== "string" || !isSessionId(id) ||
-      typeof expiresAt !== "number" || !(expiresAt > now) ||
-      pastAbsolute(config, record.createdAt, now)
+      typeof expiresAt !== "number"
     ) {
       return new SessionHandle(request, this.#save, "unknown cookie");
+    }
+    const events = config.events;
+    // A sealed session has no store key; with a listener, its events name
+    // it by the key a store would use.
+    const key = events === undefined ? "" : hashSessionId(id);
+    const absolute = pastAbsolute(
+      lifetimeOf(config, record.lifetime),
+      record.createdAt,
+      now,
+    );
+    if (!(expiresAt > now) || absolute) {
+      if (events !== undefined) {
+        reportExpired(events, key, record, expiresAt, now, absolute);
+      }
+      return new SessionHandle(request, this.#save, "unknown cookie");
+    }
+    if (events !== undefined && events.samplesLoad()) {
+      reportSession(events, "loaded", key, record, expiresAt, now);
     }
     return new SessionHandle(request, this.#save, {
       id,
       record: {
-        key: "",
+        key,
         version: undefined,
         expiresAt,
         createdAt: record.createdAt,
@@ -75,6 +94,7 @@ export class SealedBackend implements SessionBackend {
       data: record.data,
       flash: record.flash,
       owner: ownerOf(record),
+      lifetime: record.lifetime,
     });
   }
 
@@ -88,10 +108,18 @@ export class SealedBackend implements SessionBackend {
     const bound = handle.regeneratedFrom === undefined
       ? handle.bound
       : undefined;
+    // The lifetime the sealed record will carry: the stored one, or the one
+    // this request chose.
+    const lifetime = lifetimeOf(config, handle.lifetime);
     let createdAt = now;
-    let expiresAt = expiryFor(config, now, now);
+    let expiresAt = expiryFor(lifetime, now, now);
     if (bound !== undefined) {
-      const extended = extensionOf(config, bound, now);
+      const extended = savedExpiry(
+        lifetime,
+        bound,
+        now,
+        handle.lifetimeChanged,
+      );
       if (!handle.dirty && extended === undefined) return;
       createdAt = bound.createdAt;
       expiresAt = extended ?? bound.expiresAt;
@@ -100,9 +128,16 @@ export class SealedBackend implements SessionBackend {
         handle.destroyed &&
         (handle.hadCookie || handle.destroyedKey !== undefined)
       ) {
+        this.#reportDestroyed(handle, now);
         handle.markDeleted();
         handle.markCleared(config.cookie.serializeDeletion(handle.request));
       }
+      return;
+    }
+    if (!(expiresAt > now)) {
+      // A lifetime chosen now that ended already: the session ends here.
+      handle.markStale();
+      handle.markCleared(config.cookie.serializeDeletion(handle.request));
       return;
     }
     const record = recordOf(handle, createdAt);
@@ -120,21 +155,51 @@ export class SealedBackend implements SessionBackend {
         MAX_COOKIE_BYTES,
       );
     }
+    const events = config.events;
+    const previous = handle.regeneratedFrom;
+    const key = events === undefined ? "" : hashSessionId(handle.id);
+    this.#reportDestroyed(handle, now);
     handle.markDeleted();
     handle.markSaved(
       {
-        key: "",
+        key,
         version: undefined,
         expiresAt,
         createdAt,
         value: "",
       },
       record,
-      config.cookie.serialize(
+      lifetime.cookie.serialize(
         handle.request,
         value,
         maxAgeSeconds(expiresAt, now),
       ),
     );
+    if (events === undefined || bound !== undefined) return;
+    if (previous === undefined) {
+      reportSession(events, "created", key, record, expiresAt, now);
+    } else {
+      events.emit({
+        type: "regenerated",
+        at: now,
+        handle: publicHandle(key),
+        previousHandle: publicHandle(previous.key),
+        subject: record.subject,
+        createdAt,
+        expiresAt,
+      });
+    }
+  }
+
+  /** Reports the end of a session that `destroy()` asked for. */
+  #reportDestroyed(handle: SessionHandle, now: number): void {
+    const key = handle.destroyedKey;
+    if (key === undefined) return;
+    this.#config.events?.emit({
+      type: "destroyed",
+      at: now,
+      handle: publicHandle(key),
+      subject: handle.destroyedSubject,
+    });
   }
 }
