@@ -128,7 +128,9 @@ RETURNING 1 AS written`,
     // $1-$4 as setAny, $5 now. Writes when no live row has the key: an
     // expired row is replaced in the same step. A new record then deletes
     // up to PRUNE_ON_CREATE other expired rows, found through the expiry
-    // index, so that the table stays bounded without a scheduled job. The
+    // index (the ORDER BY makes the planner take it even before the table
+    // has statistics: without it, a table never analysed was read whole),
+    // so that the table stays bounded without a scheduled job. The
     // write comes first (the deletion reads its result) and the deletion
     // skips rows that other statements hold: it never waits for a lock
     // while holding one, so it cannot deadlock.
@@ -141,6 +143,7 @@ RETURNING 1 AS written`,
     SELECT key FROM ${records}
     WHERE expires_at <= $5::bigint AND key <> $1
       AND EXISTS (SELECT FROM written)
+    ORDER BY expires_at
     LIMIT ${PRUNE_ON_CREATE}
     FOR UPDATE SKIP LOCKED
   ))
