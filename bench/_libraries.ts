@@ -18,6 +18,8 @@ import { type SessionEnv, useSession, useSessionStorage } from "@hono/session";
 import { createCookie } from "@remix-run/cookie";
 import type { Session as RemixSession } from "@remix-run/session";
 import { createMemorySessionStorage } from "@remix-run/session/memory-storage";
+// @ts-types="./_connect_pg_simple.d.ts"
+import connectPgSimple from "connect-pg-simple";
 // @ts-types="./_express_session.d.ts"
 import expressSession from "express-session";
 import { Hono } from "hono";
@@ -37,6 +39,12 @@ import { createSessionMiddleware } from "../src/middleware/hono.ts";
 import { RedisStore } from "../src/stores/redis.ts";
 import { SealedCookieStore } from "../src/stores/sealed_cookie.ts";
 import type { CountingRedisClient } from "./_redis.ts";
+import {
+  type BenchPostgres,
+  type BenchSqlite,
+  PG_SIMPLE_TABLE,
+  type RoundTripCounter,
+} from "./_sql.ts";
 
 /** What a request cycle does with the session. */
 export type Action = "increment" | "read" | "regenerate" | "destroy";
@@ -72,8 +80,11 @@ export interface Library<Input = any, Output = any> {
   id: string;
   /** The name in the tables. */
   name: string;
-  /** Where the session lives: in the process, in Redis, or in the cookie. */
-  storage: "memory" | "redis" | "cookie" | "none";
+  /**
+   * Where the session lives: in the process, in Redis, PostgreSQL or SQLite,
+   * or in the cookie.
+   */
+  storage: "memory" | "redis" | "postgres" | "sqlite" | "cookie" | "none";
   /** How a request reaches it. */
   via: "direct" | "Hono app" | "mock req/res";
   /** What makes the comparison uneven, for the tables. */
@@ -90,8 +101,16 @@ export interface Library<Input = any, Output = any> {
    * grows beyond sesame's default `maxEntries` while it is timed.
    */
   renew?(): void;
-  /** The Redis client, for stores that use one. */
-  redis?: CountingRedisClient;
+  /**
+   * Brings the store to the state of one in use before a cycle is timed
+   * (PostgreSQL: the planner's statistics).
+   */
+  settle?(): Promise<void>;
+  /**
+   * What counts the round trips of the library's store (Redis commands, SQL
+   * statements), for stores outside the process.
+   */
+  counter?: RoundTripCounter;
 }
 
 /** How many new sessions a store holds at most while it is timed. */
@@ -207,7 +226,37 @@ export function sesameRedis(
   const library = sesame(id, name, {
     store: new RedisStore({ client }),
   }, "redis");
-  library.redis = client;
+  library.counter = client;
+  return library;
+}
+
+/** sesame with the PostgreSQL store, over a counting `pg` pool. */
+export function sesamePostgres(
+  postgres: BenchPostgres,
+): Library<Request, string | undefined> {
+  const library = sesame(
+    "sesame-postgres",
+    "sesame (PostgresStore, pg)",
+    { store: postgres.store() },
+    "postgres",
+  );
+  library.counter = postgres;
+  library.settle = () => postgres.analyze();
+  return library;
+}
+
+/** sesame with the SQLite store, over the runtime's driver on a WAL file. */
+export function sesameSqlite(
+  sqlite: BenchSqlite,
+): Library<Request, string | undefined> {
+  const library = sesame(
+    "sesame-sqlite",
+    "sesame (SqliteStore)",
+    { store: sqlite.store() },
+    "sqlite",
+    `${sqlite.driver}, a file in WAL mode; 1 in 100 new sessions first sweeps expired rows`,
+  );
+  library.counter = sqlite;
   return library;
 }
 
@@ -682,6 +731,51 @@ interface ExpressPair {
  * server). Its store answers through `setImmediate`, by design.
  */
 export function express(): Library<ExpressPair, MockResponse> {
+  return expressLibrary(() => new expressSession.MemoryStore(), {
+    id: "express-session",
+    name: "express-session (MemoryStore)",
+    storage: "memory",
+    note:
+      "store callbacks go through setImmediate; cookie signed with HMAC-SHA-256",
+  });
+}
+
+/**
+ * express-session with connect-pg-simple on PostgreSQL, through the same
+ * counting `pg` pool as sesame's PostgresStore, on a table of
+ * connect-pg-simple's own `table.sql`. Its pruning timer is off
+ * (`pruneSessionInterval: false`): sesame prunes inline instead.
+ */
+export function expressPgSimple(
+  postgres: BenchPostgres,
+): Library<ExpressPair, MockResponse> {
+  const PgStore = connectPgSimple(expressSession);
+  const library = expressLibrary(
+    () =>
+      new PgStore({
+        pool: postgres.pool,
+        tableName: PG_SIMPLE_TABLE,
+        pruneSessionInterval: false,
+      }),
+    {
+      id: "express-pg-simple",
+      name: "express-session (connect-pg-simple, pg)",
+      storage: "postgres",
+      note: "cookie signed with HMAC-SHA-256; no pruning timer",
+    },
+  );
+  library.counter = postgres;
+  library.settle = () => postgres.analyze();
+  // Its table has no entry limit to stay under: keep filling it.
+  delete library.renew;
+  return library;
+}
+
+/** express-session over the store that `makeStore` makes. */
+function expressLibrary(
+  makeStore: () => unknown,
+  info: Pick<Library, "id" | "name" | "storage" | "note">,
+): Library<ExpressPair, MockResponse> {
   let seen: number | undefined;
   let middleware = create();
   function create() {
@@ -690,7 +784,7 @@ export function express(): Library<ExpressPair, MockResponse> {
       name: "sid",
       resave: false,
       saveUninitialized: false,
-      store: new expressSession.MemoryStore(),
+      store: makeStore(),
       cookie: { maxAge: 1_800_000, sameSite: "lax", httpOnly: true },
     });
   }
@@ -706,12 +800,8 @@ export function express(): Library<ExpressPair, MockResponse> {
     return finished.then(() => pair.res);
   };
   return {
-    id: "express-session",
-    name: "express-session (MemoryStore)",
-    storage: "memory",
+    ...info,
     via: "mock req/res",
-    note:
-      "store callbacks go through setImmediate; cookie signed with HMAC-SHA-256",
     input(_action, cookie) {
       const headers: Record<string, string> = {};
       if (cookie !== undefined) headers.cookie = cookie;

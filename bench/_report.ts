@@ -175,6 +175,11 @@ const CHART_SECTIONS: [string, string[]][] = [
     "sesame-redis",
     "sesame-redis-evalsha",
   ]],
+  ["Sessions in SQL databases", [
+    "sesame-postgres",
+    "express-pg-simple",
+    "sesame-sqlite",
+  ]],
   ["Sessions in the cookie", ["sesame-sealed", "iron-session"]],
 ];
 
@@ -451,6 +456,8 @@ function sesameSection(micros: Map<RuntimeName, Micro>): string {
     "sesame-memory",
     "sesame-redis",
     "sesame-redis-evalsha",
+    "sesame-postgres",
+    "sesame-sqlite",
     "sesame-sealed",
     "sesame-hono",
   ];
@@ -486,7 +493,7 @@ function sesameSection(micros: Map<RuntimeName, Micro>): string {
       "store",
       "cycle",
       ...present.map((runtime) => `${RUNTIME_NAMES[runtime]} µs`),
-      "Redis round trips",
+      "round trips",
       "Set-Cookie",
     ],
     rows,
@@ -503,6 +510,7 @@ function sesameCounterpart(micro: Micro, id: string): string | undefined {
   const info = micro.results.libraries.find((item) => item.id === id);
   if (info === undefined || info.storage === "none") return undefined;
   if (info.storage === "cookie") return "sesame-sealed";
+  if (info.storage === "postgres") return "sesame-postgres";
   return info.via === "Hono app" ? "sesame-hono" : "sesame-memory";
 }
 
@@ -558,6 +566,123 @@ function comparisonSection(micros: Map<RuntimeName, Micro>): string {
       ...present.map(() => "---:"),
       "---",
     ],
+  );
+}
+
+/** The stores outside the process, in the order of their rows. */
+const OUTSIDE_STORES = [
+  "sesame-redis",
+  "sesame-postgres",
+  "express-pg-simple",
+  "sesame-sqlite",
+];
+
+/**
+ * The new and returning cycles of the stores outside the process, side by
+ * side, with their round trips.
+ */
+function outsideStoresSection(micros: Map<RuntimeName, Micro>): string {
+  const present = RUNTIMES.filter((runtime) => micros.has(runtime));
+  // connect-pg-simple runs on Node only.
+  const compared = present.filter((runtime) =>
+    micros.get(runtime)!.time("express-pg-simple", "returning") !== undefined
+  );
+  const rows: string[][] = [];
+  for (const id of OUTSIDE_STORES) {
+    const name = present.map((runtime) => micros.get(runtime)!.names.get(id))
+      .find((name) => name !== undefined);
+    if (name === undefined) continue;
+    for (const cycle of ["returning", "new"] as const) {
+      const results = present.map((runtime) =>
+        micros.get(runtime)!.cycles.get(`${id}/${cycle}`)
+      );
+      if (results.every((result) => result?.timing === undefined)) continue;
+      const any = results.find((result) => result?.timing !== undefined);
+      const versus = compared.map((runtime) => {
+        const micro = micros.get(runtime)!;
+        const time = micro.time(id, cycle);
+        const base = micro.time("sesame-postgres", cycle);
+        return id === "express-pg-simple" && time !== undefined &&
+            base !== undefined
+          ? ratio(time / base, 1)
+          : "";
+      });
+      rows.push([
+        name,
+        CYCLE_NAMES[cycle],
+        ...results.map((result) =>
+          result === undefined ? "n/a" : us(result.timing?.p50)
+        ),
+        ...versus,
+        any?.roundTrips === undefined ? "" : String(any.roundTrips),
+      ]);
+    }
+  }
+  if (rows.length === 0) return "Not measured.";
+  return table(
+    [
+      "library and store",
+      "cycle",
+      ...present.map((runtime) => `${RUNTIME_NAMES[runtime]} µs`),
+      ...compared.map((runtime) =>
+        `÷ sesame PostgresStore (${RUNTIME_NAMES[runtime]})`
+      ),
+      "round trips",
+    ],
+    rows,
+    [
+      "---",
+      "---",
+      ...present.map(() => "---:"),
+      ...compared.map(() => "---:"),
+      "---:",
+    ],
+  );
+}
+
+/**
+ * The round trips of each manager operation per store, as counted by the
+ * clients of the micro part (the same on every runtime that counted them).
+ */
+function roundTripsSection(micros: Map<RuntimeName, Micro>): string {
+  const rows = new Map<string, { name: string; counts: string[] }>();
+  const means = new Map<string, string[]>();
+  for (const runtime of RUNTIMES) {
+    for (const result of micros.get(runtime)?.results.roundTrips ?? []) {
+      const { min, max, mean } = result.create;
+      const counts = [
+        result.load,
+        result.save,
+        result.touch,
+        result.destroy,
+      ].map(String);
+      counts.push(min === max ? String(min) : `${min}–${max}`);
+      const key = `${result.id} ${counts.join(" ")}`;
+      if (!rows.has(key)) rows.set(key, { name: result.name, counts });
+      if (min !== max) {
+        const list = means.get(key) ?? [];
+        list.push(`${mean.toFixed(3)} (${RUNTIME_NAMES[runtime]})`);
+        means.set(key, list);
+      }
+    }
+  }
+  if (rows.size === 0) return "Not measured.";
+  return table(
+    [
+      "store",
+      "load",
+      "save a change",
+      "touch (expiry moves)",
+      "destroy",
+      "new session",
+      "new session, mean of 1000",
+    ],
+    [...rows].map(([key, { name, counts }]) => [
+      name,
+      ...counts,
+      means.get(key)?.join(", ") ?? counts[4],
+    ]),
+    ["---", "---:", "---:", "---:", "---:", "---:", "---"],
   );
 }
 
@@ -942,6 +1067,27 @@ export function report(results: Results): string {
     "",
     comparisonSection(micros),
     "",
+    "## Stores outside the process: Redis, PostgreSQL, SQLite",
+    "",
+    "µs per cycle, called directly (express-session: as a connect middleware",
+    "with mock `req`/`res`), against a redis-server and a PostgreSQL cluster",
+    "on 127.0.0.1 started by the run, and a SQLite file in WAL mode. Round",
+    "trips: what the checked cycle sent (Redis commands, SQL statements),",
+    "counted by the client. *÷ sesame PostgresStore*: express-session with",
+    "connect-pg-simple (Node only) against sesame on the same PostgreSQL, as",
+    "a multiple of sesame's time (under 1×: connect-pg-simple is faster).",
+    "",
+    outsideStoresSection(micros),
+    "",
+    "Round trips of each operation, counted one at a time through a manager",
+    "that moves the expiry whenever it can (`touchIntervalSeconds: 0`); a",
+    "returning cycle that changes the session is a load and a save. A new",
+    "session is one statement: PostgreSQL deletes up to 4 expired rows in",
+    "the same statement, SQLite first sweeps expired rows (two more",
+    "statements) before about 1 in 100 new records (`sweepEvery: 100`).",
+    "",
+    roundTripsSection(micros),
+    "",
     "## Side by side: every cycle",
     "",
     "µs per cycle; for Hono apps the whole app, with the session's share in",
@@ -1007,6 +1153,26 @@ export function report(results: Results): string {
     "  sesame). *in-process fake Redis* runs the store's Lua scripts on a `Map`",
     "  in the same process: the CPU that the Redis store costs, without the",
     "  network and without a real client's own work.",
+    "- PostgreSQL: node-postgres (`pg`, a `Pool`) on every runtime, against a",
+    "  throwaway cluster started by the run (`initdb`, fsync off, on",
+    "  127.0.0.1; the rows are skipped when PostgreSQL is not installed).",
+    "  connect-pg-simple runs on its own `table.sql` through the same pool,",
+    "  with its pruning timer off (sesame prunes as it writes new records);",
+    "  express-session calls its `touch()` on every request, hence the read-only",
+    "  cycle's two statements. Each table starts with 10 000 live sessions",
+    "  and fills up during the *new* cycles; before each cycle is timed the",
+    "  run `ANALYZE`s them, as autovacuum does for a table in use. Without",
+    "  statistics (a fresh table, before autovacuum's first analyze) the",
+    "  planner runs sesame's pruning of expired rows on new records as a scan",
+    "  of the whole table instead of its expiry index, and a new session costs",
+    "  more the more rows the table holds.",
+    "- SQLite: the runtime's synchronous driver (better-sqlite3 on Node,",
+    "  node:sqlite on Deno, bun:sqlite on Bun) through",
+    "  `createSqliteStoreClient()`, on a file in a temporary folder with",
+    "  `journal_mode = WAL` and `busy_timeout = 5000`, as the store's",
+    "  documentation opens it, and `synchronous = NORMAL` on every driver",
+    "  (better-sqlite3's build default; node:sqlite and bun:sqlite default to",
+    "  FULL, an fsync per commit).",
     "- †: a stateless session cannot be revoked: after `regenerate()` or",
     "  `destroy()` the old cookie still carries the old data until it expires",
     "  (sesame's SealedCookieStore and iron-session alike).",

@@ -11,7 +11,13 @@
  * ```
  *
  * Options: `--redis <url>` also times the Redis store (against a server that
- * the caller started, whose database it flushes); `--filter <regex>` times
+ * the caller started, whose database it flushes); `--postgres <url>` also
+ * times the PostgreSQL store and, on Node, express-session with
+ * connect-pg-simple (against a server that the caller started, whose
+ * benchmark tables it drops and creates again); the SQLite store always runs,
+ * on a file in a temporary folder through the runtime's own driver
+ * (better-sqlite3 on Node, node:sqlite on Deno, bun:sqlite on Bun);
+ * `--filter <regex>` times
  * only the cases whose id (`floor/json`, `sesame-memory/returning`, …)
  * matches; `--min-cpu-ms <n>` is mitata's time budget per case (default
  * 300); `--pretty` prints a table instead of JSON.
@@ -22,15 +28,24 @@
  * call. Inputs (requests, fresh sessions for regenerate and destroy) are
  * made outside the timed code.
  *
+ * Round trips: every store outside the process goes through a client that
+ * counts what it sends (Redis commands, SQL statements). Each checked cycle
+ * records its count, and `round-trips/<store>` (Redis, PostgreSQL, SQLite)
+ * counts each manager operation on its own: loading a session, saving a
+ * change, extending the expiry, destroying, and creating a session (over
+ * 1000 new sessions, since the SQLite store sweeps before 1 in 100 of them).
+ *
  * @module
  */
 import { measure } from "mitata";
 import process from "node:process";
+import { createSessionManager, type SessionStore } from "../mod.ts";
 import { floorOperations } from "./_floor.ts";
 import {
   type Action,
   bareHono,
   express,
+  expressPgSimple,
   honoSession,
   honoSessions,
   ironSession,
@@ -39,16 +54,20 @@ import {
   remix,
   sesameHono,
   sesameMemory,
+  sesamePostgres,
   sesameRedis,
   sesameSealed,
+  sesameSqlite,
   STORE_LIMIT,
 } from "./_libraries.ts";
+import { RedisStore } from "../src/stores/redis.ts";
 import {
   connectRedis,
   type CountingRedisClient,
   inProcessRedis,
 } from "./_redis.ts";
 import { runtime, runtimeVersion } from "./_runtime.ts";
+import { connectPostgres, openSqlite, type RoundTripCounter } from "./_sql.ts";
 
 /** The request cycles, in the order they are timed. */
 export const CYCLES = [
@@ -91,7 +110,10 @@ export interface CycleResult {
   setCookie?: boolean;
   /** Whether the cookie sent deletes the session cookie. */
   cleared?: boolean;
-  /** Redis round trips of one cycle, for stores that use Redis. */
+  /**
+   * Round trips of one cycle (Redis commands, SQL statements), for stores
+   * outside the process.
+   */
   roundTrips?: number;
   /** For regenerate and destroy: whether the old cookie still loads the data. */
   oldCookieStillValid?: boolean;
@@ -110,6 +132,24 @@ export interface LibraryInfo {
   error?: string;
 }
 
+/** The round trips of each manager operation on one store. */
+export interface RoundTripResult {
+  /** `redis`, `postgres` or `sqlite`. */
+  id: string;
+  /** The store and its client, for the table. */
+  name: string;
+  /** `load()` of a returning session. */
+  load: number;
+  /** `commit()` of a changed session. */
+  save: number;
+  /** `commit()` of an unchanged session whose expiry moves. */
+  touch: number;
+  /** `commit()` of a destroyed session. */
+  destroy: number;
+  /** `commit()` of a new session: fewest, most and mean over `samples`. */
+  create: { min: number; max: number; mean: number; samples: number };
+}
+
 /** What the micro benchmark prints. */
 export interface MicroResults {
   runtime: string;
@@ -118,12 +158,15 @@ export interface MicroResults {
   floor: FloorResult[];
   libraries: LibraryInfo[];
   cycles: CycleResult[];
+  /** Round trips per operation, for the stores outside the process. */
+  roundTrips?: RoundTripResult[];
 }
 
 const WARMUP_MS = 150;
 
 interface Options {
   redis?: string;
+  postgres?: string;
   filter?: RegExp;
   minCpuMs: number;
   pretty: boolean;
@@ -134,6 +177,7 @@ function parseOptions(args: string[]): Options {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--redis") options.redis = args[++i];
+    else if (arg === "--postgres") options.postgres = args[++i];
     else if (arg === "--filter") options.filter = new RegExp(args[++i]);
     else if (arg === "--min-cpu-ms") options.minCpuMs = Number(args[++i]);
     else if (arg === "--pretty") options.pretty = true;
@@ -201,18 +245,18 @@ const HOT_FILL_BUDGET_MS = 2000;
 /** The cookie that a library without sessions is sent. */
 const DUMMY_COOKIE = "sid=" + "x".repeat(43);
 
-/** Runs one checked cycle, counting Redis round trips. */
+/** Runs one checked cycle, counting its store's round trips. */
 async function once(
   library: Library,
   action: Action,
   cookie: string | undefined,
 ): Promise<Outcome & { roundTrips?: number }> {
   const input = library.input(action, cookie);
-  const before = library.redis?.roundTrips ?? 0;
+  const before = library.counter?.roundTrips ?? 0;
   const output = await library.run[action]!(input);
-  const roundTrips = library.redis === undefined
+  const roundTrips = library.counter === undefined
     ? undefined
-    : library.redis.roundTrips - before;
+    : library.counter.roundTrips - before;
   return { ...await library.inspect(output), roundTrips };
 }
 
@@ -333,14 +377,29 @@ async function timeCycle(
     });
     makeInput = async () => library.input(action, await freshCookie(library));
   }
+  await library.settle?.();
   result.timing = await time(makeInput, timed, minCpuMs);
   return result;
 }
 
-/** The libraries to time, the Redis ones when a Redis URL is given. */
-async function libraries(
-  redisUrl: string | undefined,
-): Promise<{ list: (() => Library)[]; clients: CountingRedisClient[] }> {
+/** A store outside the process whose operations are counted. */
+interface CountedStore {
+  id: string;
+  name: string;
+  store(): SessionStore;
+  counter: RoundTripCounter;
+}
+
+/**
+ * The libraries to time: the Redis ones when a Redis URL is given, the
+ * PostgreSQL ones when a PostgreSQL URL is given, and the SQLite one when
+ * the runtime's driver opens a file. `close` ends their connections.
+ */
+async function libraries(options: Options): Promise<{
+  list: (() => Library)[];
+  counted: CountedStore[];
+  close: () => Promise<void>;
+}> {
   const list: (() => Library)[] = [
     sesameMemory,
     sesameSealed,
@@ -354,7 +413,8 @@ async function libraries(
     ironSession,
     express,
   ];
-  const clients: CountingRedisClient[] = [];
+  const closers: (() => unknown)[] = [];
+  const counted: CountedStore[] = [];
   const fake = inProcessRedis();
   list.splice(1, 0, () =>
     sesameRedis(
@@ -362,11 +422,13 @@ async function libraries(
       "sesame-redis-cpu",
       "sesame (RedisStore, in-process fake Redis)",
     ));
-  if (redisUrl !== undefined) {
-    const plain = await connectRedis(redisUrl);
-    const bySha = await connectRedis(redisUrl, true);
+  // After the Redis rows: the SQL stores.
+  const sql: (() => Library)[] = [];
+  if (options.redis !== undefined) {
+    const plain: CountingRedisClient = await connectRedis(options.redis);
+    const bySha = await connectRedis(options.redis, true);
     await plain.flush();
-    clients.push(plain, bySha);
+    closers.push(() => plain.close(), () => bySha.close());
     list.splice(
       1,
       0,
@@ -378,8 +440,116 @@ async function libraries(
           "sesame (RedisStore, client sends EVALSHA)",
         ),
     );
+    counted.push({
+      id: "redis",
+      name: "RedisStore (ioredis, EVAL)",
+      store: () => new RedisStore({ client: plain }),
+      counter: plain,
+    });
   }
-  return { list, clients };
+  if (options.postgres !== undefined) {
+    const postgres = await connectPostgres(options.postgres);
+    closers.push(() => postgres.close());
+    sql.push(() => sesamePostgres(postgres));
+    if (runtime === "node") list.push(() => expressPgSimple(postgres));
+    counted.push({
+      id: "postgres",
+      name: "PostgresStore (pg)",
+      store: () => postgres.store(),
+      counter: postgres,
+    });
+  }
+  try {
+    const sqlite = await openSqlite();
+    closers.push(() => sqlite.close());
+    sql.push(() => sesameSqlite(sqlite));
+    counted.push({
+      id: "sqlite",
+      name: "SqliteStore (the runtime's driver)",
+      store: () => sqlite.store(),
+      counter: sqlite,
+    });
+  } catch (error) {
+    sql.push(() => {
+      throw new Error(`sesame (SqliteStore) cannot open a database: ${error}`);
+    });
+  }
+  const afterRedis = list.indexOf(sesameSealed);
+  list.splice(afterRedis, 0, ...sql);
+  return {
+    list,
+    counted,
+    async close() {
+      for (const close of closers) await close();
+    },
+  };
+}
+
+/** How many new sessions the round trips of creating one are counted over. */
+const CREATE_SAMPLES = 1000;
+
+/**
+ * Counts the round trips of each manager operation on `store`, one at a
+ * time, through a manager that moves the expiry whenever it can
+ * (`touchIntervalSeconds: 0`).
+ */
+async function countRoundTrips(
+  counted: CountedStore,
+): Promise<RoundTripResult> {
+  const sessions = createSessionManager<{ visits: number }>({
+    store: counted.store(),
+    touchIntervalSeconds: 0,
+  });
+  const count = async (run: () => Promise<unknown>) => {
+    const before = counted.counter.roundTrips;
+    await run();
+    return counted.counter.roundTrips - before;
+  };
+  const request = (cookie?: string) =>
+    new Request("http://localhost/", {
+      headers: cookie === undefined ? {} : { cookie },
+    });
+  const creates: number[] = [];
+  let cookie = "";
+  for (let i = 0; i < CREATE_SAMPLES; i++) {
+    const session = await sessions.load(request());
+    session.set("visits", 1);
+    creates.push(
+      await count(async () => {
+        const setCookie = await session.commit();
+        cookie = setCookie?.split(";", 1)[0] ?? "";
+      }),
+    );
+  }
+  let session = await sessions.load(request());
+  const load = await count(async () =>
+    session = await sessions.load(request(cookie))
+  );
+  if (session.get("visits") !== 1) throw new Error("The session did not load");
+  session.set("visits", 2);
+  const save = await count(() => session.commit());
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  session = await sessions.load(request(cookie));
+  let touched: string | undefined;
+  const touch = await count(async () => touched = await session.commit());
+  if (touched === undefined) throw new Error("The expiry did not move");
+  session = await sessions.load(request(cookie));
+  session.destroy();
+  const destroy = await count(() => session.commit());
+  return {
+    id: counted.id,
+    name: counted.name,
+    load,
+    save,
+    touch,
+    destroy,
+    create: {
+      min: Math.min(...creates),
+      max: Math.max(...creates),
+      mean: creates.reduce((sum, n) => sum + n, 0) / creates.length,
+      samples: creates.length,
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -408,7 +578,7 @@ async function main(): Promise<void> {
     log(`floor/${operation.id}: ${timing.p50.toFixed(1)} ns`);
   }
 
-  const { list, clients } = await libraries(options.redis);
+  const { list, counted, close } = await libraries(options);
   for (const [index, create] of list.entries()) {
     let library: Library;
     try {
@@ -468,7 +638,21 @@ async function main(): Promise<void> {
       }
     }
   }
-  for (const client of clients) await client.close();
+  for (const store of counted) {
+    if (!wanted(`round-trips/${store.id}`)) continue;
+    try {
+      const result = await countRoundTrips(store);
+      (results.roundTrips ??= []).push(result);
+      log(
+        `round-trips/${store.id}: load ${result.load}, save ${result.save}, touch ${result.touch}, destroy ${result.destroy}, new ${result.create.min}–${result.create.max} (mean ${
+          result.create.mean.toFixed(3)
+        })`,
+      );
+    } catch (error) {
+      log(`round-trips/${store.id}: ${(error as Error).message}`);
+    }
+  }
+  await close();
 
   if (options.pretty) {
     for (const row of results.floor) {

@@ -24,11 +24,14 @@
  *    then the request cycles of `_libraries.ts` (new, returning, read-only,
  *    regenerate, destroy, and a hot session) for sesame with its memory,
  *    Redis (a redis-server started here, and an in-process fake for the CPU
- *    alone) and sealed cookie stores, and for @remix-run/session,
+ *    alone), PostgreSQL (a throwaway cluster started here, through `pg`),
+ *    SQLite (a WAL file, through the runtime's driver) and sealed cookie
+ *    stores, with the round trips of each operation, and for
+ *    @remix-run/session,
  *    hono-sessions, @hono/session (through a Hono app, with a bare Hono app
  *    as the baseline), iron-session and express-session (with mock
- *    req/res). Each case: 150 ms of warm-up, then the median of batches of
- *    calls.
+ *    req/res; on Node also with connect-pg-simple on the same PostgreSQL).
+ *    Each case: 150 ms of warm-up, then the median of batches of calls.
  * 2. **http** (`server.ts`, load from wrk with `wrk.lua`): requests per
  *    second on 127.0.0.1 for a hello-world handler on Deno.serve, Bun.serve,
  *    `@hono/node-server` (sesame through `sessions.handler()`), plain
@@ -64,7 +67,9 @@
  *
  * Needs: `deno` and `bun` (the devDependencies' binaries in
  * node_modules/.bin), `/usr/bin/wrk`, `/usr/bin/redis-server` (or
- * `$REDIS_SERVER`), and `taskset` for pinning. A full run takes about 9.5
+ * `$REDIS_SERVER`), and `taskset` for pinning; for the PostgreSQL rows,
+ * `initdb` and `pg_ctl` in `$PG_BIN` or `/usr/lib/postgresql/<version>/bin`
+ * (without them those rows are skipped, with a note on stderr). A full run takes about 9.5
  * minutes on 2 cores (micro 5, HTTP 4, memory 0.2); each part prints its
  * progress on stderr. Other processes on the machine skew the numbers:
  * RESULTS.md records the load average before and after the run.
@@ -90,6 +95,12 @@ import {
 import { type HttpRun, type Results, writeReport } from "./_report.ts";
 import { median, type RuntimeName } from "./_runtime.ts";
 import type { AppName, ServerName } from "./server.ts";
+import {
+  findPostgresBin,
+  POSTGRES_SEARCHED,
+  type PostgresServer,
+  startPostgresServer,
+} from "../tests/_postgres_server.ts";
 
 const PARTS = ["micro", "http", "memory"] as const;
 type Part = typeof PARTS[number];
@@ -168,9 +179,34 @@ function lastJson<T>(stdout: string, what: string): T {
 
 // --- micro ------------------------------------------------------------------
 
+/**
+ * Starts a throwaway PostgreSQL cluster for the micro part, or says why the
+ * PostgreSQL rows are skipped.
+ */
+async function startPostgres(): Promise<PostgresServer | undefined> {
+  const bin = findPostgresBin();
+  if (bin === undefined) {
+    log(
+      `micro: PostgreSQL was not found (${POSTGRES_SEARCHED}): skipping the PostgreSQL rows`,
+    );
+    return undefined;
+  }
+  try {
+    return await startPostgresServer(bin);
+  } catch (error) {
+    log(
+      `micro: PostgreSQL did not start, skipping its rows: ${
+        (error as Error).message
+      }`,
+    );
+    return undefined;
+  }
+}
+
 async function runMicro(
   options: Options,
   redisUrl: string,
+  postgresUrl: string | undefined,
 ): Promise<MicroResults[]> {
   const results: MicroResults[] = [];
   for (const runtime of options.runtimes) {
@@ -181,6 +217,7 @@ async function runMicro(
       "--min-cpu-ms",
       String(options.minCpuMs),
     ];
+    if (postgresUrl !== undefined) args.push("--postgres", postgresUrl);
     if (options.filter !== undefined) args.push("--filter", options.filter);
     const finished = await runToEnd(
       runtimeCommand(runtime, "bench/micro.ts", args),
@@ -537,7 +574,13 @@ async function main(): Promise<void> {
   try {
     if (options.only.includes("micro")) {
       const start = performance.now();
-      const micro = await runMicro(options, redis.url);
+      const postgres = await startPostgres();
+      let micro: MicroResults[];
+      try {
+        micro = await runMicro(options, redis.url, postgres?.url);
+      } finally {
+        await postgres?.close();
+      }
       for (const item of micro) results.runtimes[item.runtime] = item.version;
       results.parts.micro = {
         date: new Date().toISOString(),
