@@ -429,24 +429,28 @@ export function fastifySession<Data = SessionData, Flash = SessionData>(
         done(null, payload);
         return;
       }
-      const send = (setCookie: string | undefined) => {
-        if (setCookie !== undefined) reply.header("set-cookie", setCookie);
-        done(null, payload);
-      };
-      const fail = (error: unknown) => {
-        // The error reply passes here again: it must commit nothing.
-        failed.add(request);
-        done(error as Error);
-      };
       let committing;
       try {
         committing = SessionHandle.commitNow(session);
       } catch (error) {
-        fail(error);
+        // The error reply passes here again: it must commit nothing.
+        failed.add(request);
+        done(error as Error);
         return;
       }
-      if (typeof committing === "object") committing.then(send, fail);
-      else send(committing);
+      if (typeof committing === "object") {
+        committing.then((setCookie) => {
+          if (setCookie !== undefined) reply.header("set-cookie", setCookie);
+          done(null, payload);
+        }, (error) => {
+          failed.add(request);
+          done(error as Error);
+        });
+        return;
+      }
+      // Answered at once (the memory store): no closure, no promise.
+      if (committing !== undefined) reply.header("set-cookie", committing);
+      done(null, payload);
     });
   };
   // Fastify reports a plugin's rejection (a second session plugin in one
