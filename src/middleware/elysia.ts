@@ -36,6 +36,7 @@
  * @module
  */
 import { describeValue } from "../_options.ts";
+import { adapterName } from "./_adapter_options.ts";
 import type { SessionManager } from "../manager.ts";
 import type { Session, SessionData } from "../session.ts";
 import { failedStatus, putSetCookie } from "./_elysia_response.ts";
@@ -257,28 +258,7 @@ export function elysiaSession<
   sessions: SessionManager<Data, Flash>,
   options: ElysiaSessionOptions<Name> & { as?: Scope } = {},
 ): ElysiaSession<Data, Flash, Name, Scope> {
-  if (typeof sessions?.load !== "function") {
-    throw new TypeError(
-      `${ACTION}: sessions must be a session manager, received ${
-        describeValue(sessions)
-      }`,
-    );
-  }
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `${ACTION}: options must be an object, received ${
-        describeValue(options)
-      }`,
-    );
-  }
-  const name = options.name ?? "session";
-  if (typeof name !== "string" || name === "") {
-    throw new TypeError(
-      `${ACTION}: name must be a non-empty string, received ${
-        describeValue(name)
-      }`,
-    );
-  }
+  const name = adapterName(ACTION, sessions, options, "name", "session");
   const as = options.as ?? "scoped";
   if (!SCOPES.includes(as)) {
     throw new TypeError(

@@ -43,7 +43,7 @@
  *
  * @module
  */
-import { describeValue } from "../_options.ts";
+import { adapterName } from "./_adapter_options.ts";
 import type { SessionManager } from "../manager.ts";
 import type { Session, SessionData } from "../session.ts";
 
@@ -183,28 +183,7 @@ export function h3Session<
   sessions: SessionManager<Data, Flash>,
   options: H3SessionOptions<Name> = {},
 ): H3SessionMiddleware {
-  if (typeof sessions?.load !== "function") {
-    throw new TypeError(
-      `${ACTION}: sessions must be a session manager, received ${
-        describeValue(sessions)
-      }`,
-    );
-  }
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `${ACTION}: options must be an object, received ${
-        describeValue(options)
-      }`,
-    );
-  }
-  const name = options.name ?? "session";
-  if (typeof name !== "string" || name === "") {
-    throw new TypeError(
-      `${ACTION}: name must be a non-empty string, received ${
-        describeValue(name)
-      }`,
-    );
-  }
+  const name = adapterName(ACTION, sessions, options, "name", "session");
   return async (event, next) => {
     const session: Session<Data, Flash> = await sessions.load(event.req);
     (event.context as Record<string, unknown>)[name] = session;

@@ -41,6 +41,7 @@
 
 import { commitRefused } from "../_csrf_refused.ts";
 import { describeValue } from "../_options.ts";
+import { adapterName } from "./_adapter_options.ts";
 import {
   CsrfError,
   type CsrfProtection,
@@ -225,28 +226,13 @@ export function createSessionMiddleware<
   // The NoInfer above keeps `app.use()`'s expected type from widening the
   // type parameters (`Variable` to `string`), which would let a middleware
   // whose variable the app does not declare through the type check.
-  if (typeof sessions?.load !== "function") {
-    throw new TypeError(
-      `${ACTION}: sessions must be a session manager, received ${
-        describeValue(sessions)
-      }`,
-    );
-  }
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(
-      `${ACTION}: options must be an object, received ${
-        describeValue(options)
-      }`,
-    );
-  }
-  const variable = options.variable ?? "session" as Variable;
-  if (typeof variable !== "string" || variable === "") {
-    throw new TypeError(
-      `${ACTION}: variable must be a non-empty string, received ${
-        describeValue(variable)
-      }`,
-    );
-  }
+  const variable = adapterName(
+    ACTION,
+    sessions,
+    options,
+    "variable",
+    "session" as Variable,
+  );
   return async (c, next) => {
     const session = await sessions.load(c.req.raw);
     c.set(variable, session);
